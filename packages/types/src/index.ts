@@ -1,0 +1,6 @@
+export * from './auth.ts';
+export * from './common.ts';
+export * from './errors.ts';
+export * from './events.ts';
+export * from './resources/index.ts';
+export type * from './socket.ts';

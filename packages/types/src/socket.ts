@@ -1,0 +1,33 @@
+import type { ChangeEvent, ChangeEventName } from './events.ts';
+
+/** Answer to `subscribe`/`unsubscribe`: which channels were granted, which denied and why. */
+export interface SubscribeAck {
+  granted: string[];
+  denied: { channel: string; reason: 'invalid' | 'forbidden' | 'limit' }[];
+}
+
+export type ChannelsAck = (ack: SubscribeAck) => void;
+
+/** Events the gateway sends to clients. */
+export type ServerToClientEvents = {
+  [E in ChangeEventName]: (event: ChangeEvent) => void;
+} & {
+  /** Sent before a replica drains, so the client reconnects elsewhere. */
+  'server:draining': (info: { replicaId: string; reconnectInMs: number }) => void;
+  /** The gateway's identity, sent once after the handshake. */
+  'server:hello': (info: { replicaId: string }) => void;
+};
+
+/** Events clients send to the gateway. */
+export interface ClientToServerEvents {
+  subscribe: (channels: string[], ack: ChannelsAck) => void;
+  unsubscribe: (channels: string[], ack: ChannelsAck) => void;
+}
+
+/** Per-socket data the gateway keeps. */
+export interface SocketData {
+  userId: string;
+  role: 'admin' | 'manager' | 'staff';
+  branches: string[];
+  tokenExpiresAt?: number;
+}

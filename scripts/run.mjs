@@ -1,0 +1,102 @@
+#!/usr/bin/env node
+// Entry point of the two README commands (`npm start`, `npm test`). It runs on a
+// fresh clone with only Node and npm: it gets the pinned pnpm, installs the
+// workspace from the lockfile when needed, then hands over to turbo.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const rootPkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const pnpmVersion = rootPkg.packageManager.split('@')[1];
+
+function run(cmd, args, opts = {}) {
+  const res = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', ...opts });
+  if (res.error) throw res.error;
+  return res.status ?? 1;
+}
+
+function pnpmCommand() {
+  const probe = spawnSync('pnpm', ['--version'], { encoding: 'utf8' });
+  if (probe.status === 0 && probe.stdout.trim() === pnpmVersion) return ['pnpm', []];
+  // npx fetches the exact pinned version once and caches it.
+  return ['npx', ['--yes', `pnpm@${pnpmVersion}`]];
+}
+
+const [pnpmBin, pnpmPrefix] = pnpmCommand();
+const pnpm = (args, opts) => run(pnpmBin, [...pnpmPrefix, ...args], opts);
+
+function ensureInstalled() {
+  const lock = readFileSync(join(root, 'pnpm-lock.yaml'));
+  const hash = createHash('sha256').update(lock).digest('hex');
+  const marker = join(root, 'node_modules', '.dynapharm-install');
+  if (existsSync(marker) && readFileSync(marker, 'utf8') === hash) return;
+  console.log(`> installing dependencies with pnpm ${pnpmVersion}`);
+  const code = pnpm(['install', '--frozen-lockfile', '--prefer-offline']);
+  if (code !== 0) process.exit(code);
+  mkdirSync(dirname(marker), { recursive: true });
+  writeFileSync(marker, hash);
+}
+
+/** Sums the JSON reports vitest wrote into every package's `.vitest/` folder. */
+function summarize(kinds) {
+  let passed = 0;
+  let failed = 0;
+  let skipped = 0;
+  for (const group of ['apps', 'packages']) {
+    const groupDir = join(root, group);
+    if (!existsSync(groupDir)) continue;
+    for (const name of readdirSync(groupDir)) {
+      for (const kind of kinds) {
+        const file = join(groupDir, name, '.vitest', `${kind}.json`);
+        if (!existsSync(file)) continue;
+        const report = JSON.parse(readFileSync(file, 'utf8'));
+        passed += report.numPassedTests ?? 0;
+        failed += report.numFailedTests ?? 0;
+        skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
+      }
+    }
+  }
+  return { passed, failed, skipped };
+}
+
+function clearReports() {
+  for (const group of ['apps', 'packages']) {
+    const groupDir = join(root, group);
+    if (!existsSync(groupDir)) continue;
+    for (const name of readdirSync(groupDir)) {
+      for (const kind of ['unit', 'int']) {
+        const file = join(groupDir, name, '.vitest', `${kind}.json`);
+        if (existsSync(file)) writeFileSync(file, '{}');
+      }
+    }
+  }
+}
+
+const command = process.argv[2];
+ensureInstalled();
+
+switch (command) {
+  case 'test': {
+    clearReports();
+    const unit = pnpm(['exec', 'turbo', 'run', 'test', '--output-logs=errors-only']);
+    // Integration suites start their own PostgreSQL and Redis; one package at a
+    // time keeps a 2-core machine from starving timing-sensitive tests.
+    const int = pnpm(['exec', 'turbo', 'run', 'test:int', '--concurrency=1']);
+    const { passed, failed, skipped } = summarize(['unit', 'int']);
+    const code = unit || int || (failed > 0 ? 1 : 0);
+    console.log('');
+    console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+    process.exit(code);
+    break;
+  }
+  case 'start': {
+    process.exit(pnpm(['run', 'cluster', ...process.argv.slice(3)]));
+    break;
+  }
+  default:
+    console.error(`usage: node scripts/run.mjs <test|start>`);
+    process.exit(2);
+}
