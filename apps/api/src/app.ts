@@ -1,0 +1,132 @@
+import { randomUUID } from 'node:crypto';
+import type { TokenVerifier } from '@dynapharm/auth';
+import type { Database } from '@dynapharm/db';
+import cors from 'cors';
+import express, { type Express, type RequestHandler } from 'express';
+import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
+import helmet from 'helmet';
+import type { Redis } from 'ioredis';
+import type { Pool } from 'pg';
+import type { Logger } from 'pino';
+import { pinoHttp } from 'pino-http';
+import { requireAuth } from './http/auth.ts';
+import { requireJsonBody } from './http/content-type.ts';
+import { errorHandler, HttpError, notFoundRoute } from './http/errors.ts';
+import { idempotency } from './http/idempotency.ts';
+import type { Metrics } from './metrics.ts';
+import { buildOpenApi } from './openapi.ts';
+import { changesRouter } from './routes/changes.ts';
+import { devAuthRouter } from './routes/dev-auth.ts';
+import { healthRouter } from './routes/health.ts';
+import { resourcesRouter } from './routes/resources.ts';
+
+export interface AppDeps {
+  db: Database;
+  pool: Pool;
+  redis: Redis;
+  verify: TokenVerifier;
+  logger: Logger;
+  metrics: Metrics;
+  allowedOrigins: string[];
+  /** Enables `/api/auth/dev-login` with this signing secret (AUTH_MODE=dev). */
+  devLoginSecret?: string;
+  /** Writes per minute per caller. @default 600 */
+  writeRateLimitPerMinute?: number;
+  trustProxy?: boolean;
+  isLeader: () => boolean;
+  isDraining: () => boolean;
+}
+
+/** Builds the Express app; no listening, no process state (tests mount several). */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', deps.trustProxy ?? false);
+  app.set('query parser', 'simple');
+
+  app.use(
+    pinoHttp({
+      logger: deps.logger,
+      genReqId: (req, res) => {
+        const incoming = req.headers['x-request-id'];
+        const id =
+          typeof incoming === 'string' && /^[\w.-]{1,100}$/.test(incoming)
+            ? incoming
+            : randomUUID();
+        res.setHeader('x-request-id', id);
+        return id;
+      },
+      autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/metrics' },
+    }),
+  );
+  app.use(timing(deps.metrics));
+  app.use(helmet());
+
+  app.use(
+    healthRouter({
+      pool: deps.pool,
+      redis: deps.redis,
+      registry: deps.metrics.registry,
+      isLeader: deps.isLeader,
+      isDraining: deps.isDraining,
+    }),
+  );
+
+  const api = express.Router();
+  api.use(
+    cors({
+      origin: (origin, cb) => cb(null, !origin || deps.allowedOrigins.includes(origin)),
+      credentials: true,
+      exposedHeaders: ['x-request-id', 'etag', 'idempotent-replayed'],
+      maxAge: 600,
+    }),
+  );
+  api.use(requireJsonBody);
+  api.use(express.json({ limit: '1mb', strict: true, type: 'application/json' }));
+  api.get('/openapi.json', (_req, res) => {
+    res.json(openApi);
+  });
+  if (deps.devLoginSecret) api.use('/auth', devAuthRouter(deps.pool, deps.devLoginSecret));
+  else
+    api.use('/auth/dev-login', (_req, _res, next) =>
+      next(new HttpError(404, 'not_found', 'dev login is disabled')),
+    );
+
+  api.use(requireAuth(deps.verify));
+  api.get('/auth/me', (req, res) => {
+    res.json({ principal: req.principal });
+  });
+  api.use(
+    rateLimit({
+      windowMs: 60_000,
+      limit: deps.writeRateLimitPerMinute ?? 600,
+      skip: (req) => req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS',
+      keyGenerator: (req) => req.principal?.userId ?? ipKeyGenerator(req.ip ?? ''),
+      standardHeaders: 'draft-8',
+      legacyHeaders: false,
+      handler: (_req, _res, next) =>
+        next(new HttpError(429, 'rate_limited', 'too many writes; slow down')),
+    }),
+  );
+  api.use(idempotency(deps.pool));
+  api.use('/changes', changesRouter(deps.pool));
+  api.use(resourcesRouter(deps.db));
+
+  app.use('/api', api);
+  app.use(notFoundRoute);
+  app.use(errorHandler(deps.logger));
+  return app;
+}
+
+const openApi = buildOpenApi();
+
+function timing(metrics: Metrics): RequestHandler {
+  return (req, res, next) => {
+    const end = metrics.httpDuration.startTimer();
+    res.once('finish', () => {
+      const route = req.route?.path ? `${req.baseUrl}${req.route.path}` : 'unmatched';
+      end({ method: req.method, route, status: String(res.statusCode) });
+    });
+    next();
+  };
+}

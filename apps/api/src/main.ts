@@ -1,0 +1,28 @@
+import pino from 'pino';
+import { loadEnv } from './env.ts';
+import { createApiServer } from './server.ts';
+
+const env = loadEnv();
+const logger = pino({ level: env.LOG_LEVEL, base: { service: 'api', pid: process.pid } });
+const api = createApiServer({ config: env, logger });
+
+const { port } = await api.start(env.PORT, env.HOST);
+logger.info({ port }, 'api listening');
+
+let stopping = false;
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const deadline = setTimeout(() => process.exit(1), 15_000);
+    deadline.unref();
+    api.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  });
+}

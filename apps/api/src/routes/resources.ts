@@ -1,0 +1,155 @@
+import { createRepositories, type Database, type Scope } from '@dynapharm/db';
+import { type ResourceName, resourceNames, resourceSchemas } from '@dynapharm/types';
+import { type Request, type Response, Router } from 'express';
+import { z } from 'zod';
+import { principalOf, scopeOf } from '../http/auth.ts';
+import { HttpError, validationError } from '../http/errors.ts';
+
+const uuid = z.uuid();
+
+const listQuerySchema = z.strictObject({
+  branchId: uuid.optional(),
+  status: z.string().max(40).optional(),
+  from: z.iso.date().optional(),
+  to: z.iso.date().optional(),
+  updated_since: z.iso.datetime({ offset: true }).optional(),
+  cursor: z.string().max(500).optional(),
+  limit: z
+    .string()
+    .regex(/^\d{1,3}$/, 'an integer between 1 and 500')
+    .transform(Number)
+    .pipe(z.int().min(1).max(500))
+    .optional(),
+  include_deleted: z.enum(['true', 'false']).optional(),
+});
+
+const versionSchema = z.int().min(1).max(2_147_483_647);
+
+/** Expected version from `If-Match` (`"3"`, `W/"3"` or `3`) or, failing that, the body's `version`. */
+function expectedVersion(
+  req: Request,
+  bodyVersion: unknown,
+  required: boolean,
+): number | undefined {
+  const header = req.get('if-match');
+  const raw =
+    header !== undefined ? header.replace(/^W\//, '').replace(/"/g, '').trim() : bodyVersion;
+  if (raw === undefined) {
+    if (!required) return undefined;
+    throw new HttpError(
+      428,
+      'bad_request',
+      'send the expected version (If-Match or body.version)',
+      {
+        issues: [{ path: 'version', message: 'required' }],
+      },
+    );
+  }
+  const parsed = versionSchema.safeParse(
+    typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : raw,
+  );
+  if (!parsed.success) {
+    throw new HttpError(400, 'validation_failed', 'invalid version', {
+      issues: [
+        { path: header !== undefined ? 'If-Match' : 'version', message: 'a positive integer' },
+      ],
+    });
+  }
+  return parsed.data;
+}
+
+function idParam(req: Request): string {
+  const parsed = uuid.safeParse(req.params.id);
+  if (!parsed.success) {
+    throw new HttpError(400, 'validation_failed', 'invalid id', {
+      issues: [{ path: 'id', message: 'must be a UUID' }],
+    });
+  }
+  return parsed.data.toLowerCase();
+}
+
+function context(req: Request, scope: Scope) {
+  const principal = principalOf(req);
+  const origin = req.get('idempotency-key');
+  return { scope, actor: principal.userId, origin };
+}
+
+function sendRecord(res: Response, record: { version: number }, status = 200) {
+  res.setHeader('ETag', `"${record.version}"`);
+  res.status(status).json(record);
+}
+
+/**
+ * `/api/<resource>` for every resource: list, get, create, versioned PATCH and
+ * soft DELETE. Bodies are validated with the shared schemas; branch scope is
+ * enforced by the repositories (rows outside it do not exist for the caller).
+ */
+export function resourcesRouter(db: Database) {
+  const router = Router();
+  const repos = createRepositories(db);
+
+  for (const resource of resourceNames) {
+    const repo = repos[resource as ResourceName];
+    const schemas = resourceSchemas[resource];
+    const base = `/${resource}`;
+
+    router.get(base, async (req, res) => {
+      const parsed = listQuerySchema.safeParse(req.query);
+      if (!parsed.success) throw validationError(parsed.error, 'query');
+      const q = parsed.data;
+      const page = await repo.list({
+        scope: scopeOf(principalOf(req)),
+        branchId: q.branchId?.toLowerCase(),
+        status: q.status,
+        from: q.from,
+        to: q.to,
+        updatedSince: q.updated_since,
+        cursor: q.cursor,
+        limit: q.limit,
+        includeDeleted: q.include_deleted === 'true',
+      });
+      res.json(page);
+    });
+
+    router.get(`${base}/:id`, async (req, res) => {
+      const record = await repo.get(idParam(req), scopeOf(principalOf(req)));
+      sendRecord(res, record);
+    });
+
+    router.post(base, async (req, res) => {
+      const parsed = schemas.create.safeParse(req.body);
+      if (!parsed.success) throw validationError(parsed.error);
+      const scope = scopeOf(principalOf(req));
+      // The repository parses again; `never` bridges the per-resource input types.
+      const { record, created } = await repo.create(req.body as never, context(req, scope));
+      sendRecord(res, record, created ? 201 : 200);
+    });
+
+    router.patch(`${base}/:id`, async (req, res) => {
+      const id = idParam(req);
+      const body: unknown = req.body;
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+        throw new HttpError(400, 'validation_failed', 'body must be a JSON object', {
+          issues: [{ path: '(body)', message: 'expected an object' }],
+        });
+      }
+      const { version, ...patch } = body as Record<string, unknown>;
+      const expected = expectedVersion(req, version, true) as number;
+      const parsed = schemas.update.safeParse(patch);
+      if (!parsed.success) throw validationError(parsed.error);
+      const scope = scopeOf(principalOf(req));
+      const record = await repo.update(id, patch as never, expected, context(req, scope));
+      sendRecord(res, record);
+    });
+
+    router.delete(`${base}/:id`, async (req, res) => {
+      const id = idParam(req);
+      const queryVersion = typeof req.query.version === 'string' ? req.query.version : undefined;
+      const expected = expectedVersion(req, queryVersion, false);
+      const scope = scopeOf(principalOf(req));
+      const record = await repo.remove(id, expected, context(req, scope));
+      sendRecord(res, record);
+    });
+  }
+  return router;
+}

@@ -1,0 +1,118 @@
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createTokenVerifier } from '@dynapharm/auth';
+import { createDb } from '@dynapharm/db';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { createApp } from './app.ts';
+import type { Env } from './env.ts';
+import { createMetrics } from './metrics.ts';
+import { createRelay, type RelayOptions } from './relay/relay.ts';
+
+export type ApiConfig = Pick<
+  Env,
+  | 'DATABASE_URL'
+  | 'DATABASE_POOL_MAX'
+  | 'REDIS_URL'
+  | 'REDIS_KEY_PREFIX'
+  | 'AUTH_JWT_SECRET'
+  | 'AUTH_JWKS_URL'
+  | 'AUTH_MODE'
+  | 'ALLOWED_ORIGINS'
+  | 'WRITE_RATE_LIMIT_PER_MINUTE'
+  | 'RELAY_ENABLED'
+  | 'RELAY_POLL_MS'
+  | 'RELAY_BATCH_SIZE'
+  | 'SYNC_LOG_RETENTION_DAYS'
+  | 'TRUST_PROXY'
+>;
+
+export interface ApiServerOptions {
+  config: ApiConfig;
+  logger: Logger;
+  /** Extra relay settings (tests shorten timings). */
+  relay?: Partial<Omit<RelayOptions, 'databaseUrl' | 'redis' | 'logger' | 'metrics'>>;
+}
+
+/** Redis client settings shared by the API's connections: never crash, reconnect with backoff. */
+function redisClient(url: string, logger: Logger, name: string, offlineQueue: boolean) {
+  const client = new Redis(url, {
+    connectionName: name,
+    enableOfflineQueue: offlineQueue,
+    maxRetriesPerRequest: offlineQueue ? 3 : 0,
+    retryStrategy: (times) => Math.min(times * 200, 3000),
+    lazyConnect: false,
+  });
+  client.on('error', (err) => logger.debug({ err, name }, 'redis connection error'));
+  return client;
+}
+
+/**
+ * One API process: Express app, database pool, Redis, and the relay.
+ * `start()` listens; `close()` drains HTTP, stops the relay and closes pools.
+ */
+export function createApiServer({ config, logger, relay: relayOverrides }: ApiServerOptions) {
+  const metrics = createMetrics();
+  const database = createDb(config.DATABASE_URL, { max: config.DATABASE_POOL_MAX });
+  const redis = redisClient(config.REDIS_URL, logger, 'api', true);
+  const relayRedis = redisClient(config.REDIS_URL, logger, 'relay', false);
+  const relay = createRelay({
+    databaseUrl: config.DATABASE_URL,
+    redis: relayRedis,
+    logger,
+    metrics,
+    keyPrefix: config.REDIS_KEY_PREFIX,
+    batchSize: config.RELAY_BATCH_SIZE,
+    pollIntervalMs: config.RELAY_POLL_MS,
+    retentionMs: config.SYNC_LOG_RETENTION_DAYS * 24 * 3600 * 1000,
+    ...relayOverrides,
+  });
+  let draining = false;
+  const app = createApp({
+    db: database.db,
+    pool: database.pool,
+    redis,
+    verify: createTokenVerifier({ secret: config.AUTH_JWT_SECRET, jwksUrl: config.AUTH_JWKS_URL }),
+    logger,
+    metrics,
+    allowedOrigins: config.ALLOWED_ORIGINS,
+    devLoginSecret: config.AUTH_MODE === 'dev' ? config.AUTH_JWT_SECRET : undefined,
+    writeRateLimitPerMinute: config.WRITE_RATE_LIMIT_PER_MINUTE,
+    trustProxy: config.TRUST_PROXY,
+    isLeader: () => relay.isLeader(),
+    isDraining: () => draining,
+  });
+  let http: Server | undefined;
+
+  return {
+    app,
+    relay,
+    metrics,
+    pool: database.pool,
+    async start(port: number, host = '0.0.0.0') {
+      http = app.listen(port, host);
+      await once(http, 'listening');
+      http.keepAliveTimeout = 65_000;
+      if (config.RELAY_ENABLED) relay.start();
+      return { port: (http.address() as AddressInfo).port };
+    },
+    async close() {
+      draining = true;
+      await relay.close();
+      if (http) {
+        const closed = once(http, 'close');
+        http.close();
+        http.closeIdleConnections();
+        const timer = setTimeout(() => http?.closeAllConnections(), 5000);
+        await closed;
+        clearTimeout(timer);
+      }
+      redis.disconnect();
+      relayRedis.disconnect();
+      await database.close();
+    },
+  };
+}
+
+export type ApiServer = ReturnType<typeof createApiServer>;

@@ -1,0 +1,89 @@
+import { signToken } from '@dynapharm/auth';
+import { createDb, seedDatabase } from '@dynapharm/db';
+import {
+  createTestDatabase,
+  type IsolatedDatabase,
+  redisNamespace,
+  stack,
+} from '@dynapharm/testkit';
+import type { Role } from '@dynapharm/types';
+import pino from 'pino';
+import { type ApiServer, createApiServer } from '../server.ts';
+
+export const TEST_SECRET = 'integration-test-secret-0123456789abcdef';
+
+export interface TestApi {
+  api: ApiServer;
+  url: string;
+  database: IsolatedDatabase;
+  keyPrefix: string;
+  branches: { id: string; code: string }[];
+  token(role: Role, branches?: string[], sub?: string): Promise<string>;
+  request(path: string, init?: RequestInit & { token?: string; json?: unknown }): Promise<Response>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts one API process on a fresh seeded database and the shared Redis, with
+ * its own adapter key prefix. Pass `seed: false` for an empty database.
+ */
+export async function startTestApi(
+  options: { seed?: boolean; relay?: boolean; pollMs?: number; env?: Record<string, unknown> } = {},
+): Promise<TestApi> {
+  const database = await createTestDatabase();
+  if (options.seed !== false) {
+    const seeded = createDb(database.url, { max: 2 });
+    await seedDatabase(seeded.db, { clientsPerBranch: 3, ordersPerBranch: 2, reportDays: 2 });
+    await seeded.close();
+  }
+  const keyPrefix = `${redisNamespace('sio')}socket.io`;
+  const api = createApiServer({
+    config: {
+      DATABASE_URL: database.url,
+      DATABASE_POOL_MAX: 10,
+      REDIS_URL: stack().redisUrl,
+      REDIS_KEY_PREFIX: keyPrefix,
+      AUTH_JWT_SECRET: TEST_SECRET,
+      AUTH_JWKS_URL: undefined,
+      AUTH_MODE: 'dev',
+      ALLOWED_ORIGINS: ['http://localhost:8080'],
+      WRITE_RATE_LIMIT_PER_MINUTE: 100_000,
+      RELAY_ENABLED: options.relay ?? true,
+      RELAY_POLL_MS: options.pollMs ?? 200,
+      RELAY_BATCH_SIZE: 500,
+      SYNC_LOG_RETENTION_DAYS: 30,
+      TRUST_PROXY: false,
+      ...options.env,
+    },
+    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+  });
+  const { port } = await api.start(0, '127.0.0.1');
+  const url = `http://127.0.0.1:${port}`;
+  const { rows } = await api.pool.query<{ id: string; code: string }>(
+    'SELECT id, code FROM branches ORDER BY code',
+  );
+  return {
+    api,
+    url,
+    database,
+    keyPrefix,
+    branches: rows,
+    token: (role, branches = [], sub = `${role}-user`) =>
+      signToken({ sub, role, branches }, { secret: TEST_SECRET }),
+    request: (path, init = {}) => {
+      const { token, json, headers, ...rest } = init;
+      const h = new Headers(headers);
+      if (token) h.set('authorization', `Bearer ${token}`);
+      if (json !== undefined) h.set('content-type', 'application/json');
+      return fetch(`${url}${path}`, {
+        ...rest,
+        headers: h,
+        body: json !== undefined ? JSON.stringify(json) : rest.body,
+      });
+    },
+    async close() {
+      await api.close();
+      await database.drop();
+    },
+  };
+}

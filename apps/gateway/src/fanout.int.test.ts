@@ -1,0 +1,163 @@
+import { roomsForChange } from '@dynapharm/types';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  adminToken,
+  branchA,
+  branchB,
+  type Cluster,
+  changeEvent,
+  closeClients,
+  connect,
+  createRelayEmitter,
+  eventually,
+  postPublish,
+  record,
+  sleep,
+  staffToken,
+  startCluster,
+  subscribe,
+} from './testing/cluster.ts';
+
+describe('fan-out across three replicas', () => {
+  let cluster: Cluster;
+  let relay: ReturnType<typeof createRelayEmitter>;
+
+  beforeAll(async () => {
+    cluster = await startCluster(3);
+    relay = createRelayEmitter(cluster.redisUrl, cluster.prefix);
+  });
+  afterEach(closeClients);
+  afterAll(async () => {
+    relay?.close();
+    await cluster?.close();
+  });
+
+  it('delivers a relay event once to every subscriber on every replica', async () => {
+    const hellos: string[] = [];
+    const admins = await Promise.all(
+      cluster.urls.map(async (url) => {
+        const socket = await connect(url, { token: await adminToken() });
+        socket.on('server:hello', ({ replicaId }) => hellos.push(replicaId));
+        // In both rooms of a branch change: must still get one copy.
+        const ack = await subscribe(socket, ['clients', `clients@${branchA}`]);
+        expect(ack).toEqual({ granted: ['clients', `clients@${branchA}`], denied: [] });
+        return record(socket);
+      }),
+    );
+    const staff = await Promise.all(
+      cluster.urls.map(async (url) => {
+        const socket = await connect(url, { token: await staffToken(branchA) });
+        expect(await subscribe(socket, ['clients'])).toEqual({
+          granted: [`clients@${branchA}`],
+          denied: [],
+        });
+        return record(socket);
+      }),
+    );
+
+    const event = changeEvent();
+    relay.emitter.to(roomsForChange(event)).emit('clients:created', event);
+
+    await eventually(() => {
+      for (const seen of [...admins, ...staff]) expect(seen).toHaveLength(1);
+    });
+    await sleep(200);
+    for (const seen of [...admins, ...staff]) expect(seen).toEqual([event]);
+  });
+
+  it('keeps branch B events away from branch A staff and refuses their subscription', async () => {
+    const staffA = await connect(cluster.urls[0] ?? '', { token: await staffToken(branchA) });
+    expect(await subscribe(staffA, ['orders', `orders@${branchB}`])).toEqual({
+      granted: [`orders@${branchA}`],
+      denied: [{ channel: `orders@${branchB}`, reason: 'forbidden' }],
+    });
+    const staffSeen = record(staffA);
+    const admin = await connect(cluster.urls[1] ?? '', { token: await adminToken() });
+    await subscribe(admin, ['orders']);
+    const adminSeen = record(admin);
+
+    const inB = changeEvent({ resource: 'orders', branchId: branchB });
+    const inA = changeEvent({ resource: 'orders', branchId: branchA });
+    relay.emitter.to(roomsForChange(inB)).emit('orders:created', inB);
+    relay.emitter.to(roomsForChange(inA)).emit('orders:created', inA);
+
+    await eventually(() => expect(adminSeen).toHaveLength(2));
+    await eventually(() => expect(staffSeen).toHaveLength(1));
+    await sleep(200);
+    expect(staffSeen).toEqual([inA]);
+    expect(adminSeen.map((e) => e.id)).toEqual([inB.id, inA.id]);
+  });
+
+  it('delivers global resources to everyone on the resource room', async () => {
+    const staffB = await connect(cluster.urls[2] ?? '', { token: await staffToken(branchB) });
+    expect(await subscribe(staffB, ['products'])).toEqual({ granted: ['products'], denied: [] });
+    const seen = record(staffB);
+    const product = changeEvent({ resource: 'products', branchId: null, action: 'updated' });
+    relay.emitter.to(roomsForChange(product)).emit('products:updated', product);
+    await eventually(() => expect(seen).toEqual([product]));
+  });
+
+  it('broadcasts a POST /publish cluster-wide under <resource>:<action>', async () => {
+    const names: string[][] = [];
+    await Promise.all(
+      cluster.urls.map(async (url, i) => {
+        const socket = await connect(url, { token: await staffToken(branchA) });
+        await subscribe(socket, ['stock']);
+        const mine: string[] = [];
+        names[i] = mine;
+        socket.onAny((name: string) => {
+          if (!name.startsWith('server:')) mine.push(name);
+        });
+      }),
+    );
+    const event = changeEvent({ resource: 'stock', action: 'updated', branchId: branchA });
+    const res = await postPublish(cluster.urls[0] ?? '', { event });
+    expect(res.status).toBe(202);
+    expect(await res.json()).toEqual({ published: 1 });
+    await eventually(() => expect(names).toEqual([['stock:updated'], ['stock:updated'], ['stock:updated']]));
+  });
+
+  it('unsubscribe stops delivery', async () => {
+    const socket = await connect(cluster.urls[1] ?? '', { token: await staffToken(branchA) });
+    await subscribe(socket, ['reports']);
+    expect(await socket.timeout(3_000).emitWithAck('unsubscribe', ['reports'])).toEqual({
+      granted: ['reports'],
+      denied: [],
+    });
+    const seen = record(socket);
+    const control = await connect(cluster.urls[1] ?? '', { token: await adminToken() });
+    await subscribe(control, ['reports']);
+    const controlSeen = record(control);
+    const event = changeEvent({ resource: 'reports' });
+    relay.emitter.to(roomsForChange(event)).emit('reports:created', event);
+    await eventually(() => expect(controlSeen).toHaveLength(1));
+    await sleep(100);
+    expect(seen).toEqual([]);
+  });
+});
+
+describe('sharded adapter', () => {
+  let cluster: Cluster;
+  beforeAll(async () => {
+    cluster = await startCluster(3, { redisAdapter: 'sharded' });
+  });
+  afterEach(closeClients);
+  afterAll(async () => {
+    await cluster?.close();
+  });
+
+  it('shares rooms across replicas through sharded Pub/Sub', async () => {
+    const seen = await Promise.all(
+      cluster.urls.map(async (url) => {
+        const socket = await connect(url, { token: await adminToken() });
+        await subscribe(socket, ['clients', `clients@${branchB}`]);
+        return record(socket);
+      }),
+    );
+    const event = changeEvent({ branchId: branchB });
+    expect((await postPublish(cluster.urls[2] ?? '', { events: [event] })).status).toBe(202);
+    await eventually(() => {
+      for (const mine of seen) expect(mine).toEqual([event]);
+    });
+  });
+});

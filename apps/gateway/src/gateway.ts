@@ -1,0 +1,309 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
+import { createTokenVerifier } from '@dynapharm/auth';
+import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
+import { Server } from 'socket.io';
+import { HttpError } from './http/errors.ts';
+import { handlePublish } from './http/publish.ts';
+import { createRouter } from './http/router.ts';
+import { createMetrics } from './metrics.ts';
+import { type GatewayOptions, resolveOptions } from './options.ts';
+import { createRedisClient, duplicateRedisClient, isReady } from './redis.ts';
+import { createReplicaRegistry, type ReplicaInfo } from './replica-registry.ts';
+import { handleConnection } from './socket/connection.ts';
+import { drainSockets } from './socket/drain.ts';
+import { createAllowRequest, createAuthMiddleware, isAllowedOrigin } from './socket/handshake.ts';
+import type { GatewayServer } from './socket/types.ts';
+
+export type { GatewayOptions } from './options.ts';
+
+type AdapterApply = (broadcast: unknown, callback: (socket: unknown) => void) => void;
+
+/** A running (or startable) gateway replica. */
+export interface Gateway {
+  readonly replicaId: string;
+  readonly io: GatewayServer;
+  readonly httpServer: ReturnType<typeof createServer>;
+  /** Listens; resolves with the bound port once Redis answered (or after a short wait). */
+  start(): Promise<{ port: number }>;
+  /** Health turns 503, clients are told to move and are disconnected over a window, then `close()`. */
+  drain(): Promise<void>;
+  /** Stops at once: disconnects everybody, leaves the registry, closes Redis. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds one Socket.IO gateway replica (ARCHITECTURE §1, §4): JWT handshake,
+ * Origin allow-list, authorized `subscribe`/`unsubscribe`, rooms shared across
+ * replicas through the Redis adapter, and `GET /`, `/health`, `/stats`,
+ * `/metrics`, `POST /publish` on the same port. Nothing is global, so tests
+ * run several in one process.
+ *
+ * @example
+ * const gateway = createGateway({ redisUrl, auth: { secret }, publishToken });
+ * const { port } = await gateway.start();
+ * process.once('SIGTERM', () => void gateway.drain());
+ */
+export function createGateway(options: GatewayOptions): Gateway {
+  const opts = resolveOptions(options);
+  const { replicaId } = opts;
+  const logger = opts.logger.child({ replicaId });
+  const startedAt = new Date();
+  let draining = false;
+  let boundPort = opts.port;
+
+  const pub = createRedisClient(opts.redisUrl, 'pub', logger);
+  const sub = duplicateRedisClient(pub, 'sub', logger);
+  const redisUp = () => isReady(pub) && isReady(sub);
+
+  let eventsBroadcast = 0;
+  let eventsDelivered = 0;
+  const adapterFactory =
+    opts.redisAdapter === 'sharded'
+      ? // "static": two channels per namespace, so a join never waits on a new SSUBSCRIBE.
+        createShardedAdapter(pub, sub, {
+          channelPrefix: opts.redisKeyPrefix,
+          subscriptionMode: 'static',
+        })
+      : createAdapter(pub, sub, { key: opts.redisKeyPrefix });
+  // Counts events and copies written to local sockets: every broadcast, from
+  // Redis or local, ends in the adapter's `apply(opts, callback)` (private in
+  // the typings, stable across socket.io-adapter 2.x). One counter bump per
+  // copy is the cheapest place to measure deliveries.
+  // A function declaration, not an arrow: Socket.IO calls the factory with `new`.
+  function countingAdapter(nsp: unknown) {
+    const adapter = adapterFactory(nsp);
+    const apply = Reflect.get(adapter, 'apply') as AdapterApply;
+    const counted: AdapterApply = (broadcast, callback) => {
+      eventsBroadcast++;
+      apply.call(adapter, broadcast, (socket) => {
+        eventsDelivered++;
+        callback(socket);
+      });
+    };
+    Reflect.set(adapter, 'apply', counted);
+    return adapter;
+  }
+
+  const metrics = createMetrics(
+    {
+      connections: () => io.of('/').sockets.size,
+      rooms: () => localRooms(),
+      redisUp,
+      draining: () => draining,
+      eventsBroadcast: () => eventsBroadcast,
+      eventsDelivered: () => eventsDelivered,
+    },
+    { defaultMetrics: opts.collectDefaultMetrics },
+  );
+
+  // The router must be the server's request listener before Socket.IO attaches:
+  // Engine.IO then hands it every request outside `/ws/`. A listener added
+  // afterwards would also see (and answer) the polling requests.
+  let router: ReturnType<typeof createRouter> | undefined;
+  const httpServer = createServer((req, res) => router?.(req, res));
+  const io: GatewayServer = new Server(httpServer, {
+    path: '/ws',
+    adapter: countingAdapter,
+    serveClient: false,
+    transports: ['polling', 'websocket'],
+    perMessageDeflate: false,
+    httpCompression: false,
+    maxHttpBufferSize: opts.maxMessageBytes,
+    connectTimeout: 10_000,
+    cleanupEmptyChildNamespaces: true,
+    allowRequest: createAllowRequest({
+      allowedOrigins: opts.allowedOrigins,
+      draining: () => draining,
+      onRefused: (reason) => metrics.handshakesRefused.inc({ reason }),
+    }),
+    cors: {
+      origin: (origin, callback) => callback(null, isAllowedOrigin(opts.allowedOrigins, origin)),
+      credentials: true,
+    },
+  });
+
+  const localRooms = () => {
+    const adapter = io.of('/').adapter;
+    // Every socket also sits in a room named after its id.
+    return adapter.rooms.size - adapter.sids.size;
+  };
+
+  io.use(
+    createAuthMiddleware({
+      verify: createTokenVerifier(opts.auth),
+      draining: () => draining,
+      onRefused: (reason) => metrics.handshakesRefused.inc({ reason }),
+      logger,
+    }),
+  );
+  io.on('connection', (socket) =>
+    handleConnection(socket, {
+      replicaId,
+      maxRoomsPerSocket: opts.maxRoomsPerSocket,
+      rateLimit: opts.rateLimit,
+      metrics,
+      logger,
+    }),
+  );
+
+  const registry = createReplicaRegistry(pub, opts.redisKeyPrefix, opts.heartbeatTtlMs, logger);
+  let lastTick = { at: Date.now(), events: 0, deliveries: 0 };
+  let rates = { eventsPerSec: 0, deliveriesPerSec: 0 };
+  const publicUrl = () => {
+    if (opts.publicUrl) return opts.publicUrl;
+    const wildcard = opts.host === '0.0.0.0' || opts.host === '::';
+    return `http://${wildcard ? hostname() : opts.host}:${boundPort}`;
+  };
+  const announce = async () => {
+    const now = Date.now();
+    const seconds = Math.max((now - lastTick.at) / 1000, 0.001);
+    rates = {
+      eventsPerSec: Math.round((eventsBroadcast - lastTick.events) / seconds),
+      deliveriesPerSec: Math.round((eventsDelivered - lastTick.deliveries) / seconds),
+    };
+    lastTick = { at: now, events: eventsBroadcast, deliveries: eventsDelivered };
+    // While Redis is away, announcements would only pile up in the offline queue.
+    if (!isReady(pub)) return;
+    const info: ReplicaInfo = {
+      replicaId,
+      url: publicUrl(),
+      version: opts.version,
+      connections: io.of('/').sockets.size,
+      rooms: localRooms(),
+      ...rates,
+      draining,
+      startedAt: startedAt.toISOString(),
+      seenAt: new Date(now).toISOString(),
+    };
+    await registry.announce(info);
+  };
+  let heartbeat: NodeJS.Timeout | undefined;
+
+  router = createRouter({
+      logger,
+      metrics: { registry: metrics.registry, token: opts.metricsToken },
+      info: () => ({
+        service: '@dynapharm/gateway',
+        version: opts.version,
+        replicaId,
+        uptimeSec: Math.round((Date.now() - startedAt.getTime()) / 1000),
+        connections: io.of('/').sockets.size,
+        draining,
+        socketPath: '/ws',
+      }),
+      health: () => {
+        const redis = { pub: pub.status, sub: sub.status };
+        if (draining) return { ok: false, body: { status: 'draining', replicaId, redis } };
+        if (!redisUp()) {
+          const down = Object.entries(redis).filter(([, status]) => status !== 'ready');
+          const reason = down.map(([role, status]) => `redis ${role} connection is ${status}`);
+          return {
+            ok: false,
+            body: { status: 'unavailable', replicaId, reason: reason.join('; '), redis },
+          };
+        }
+        return { ok: true, body: { status: 'ok', replicaId, redis } };
+      },
+      stats: async () => {
+        if (!isReady(pub)) throw new HttpError(503, 'unavailable', 'Redis is unavailable');
+        return {
+          replicaId,
+          ...(await withTimeout(registry.read(), 2_000, 'reading replica stats')),
+        };
+      },
+      publish: async (req) => {
+        try {
+          const result = await handlePublish(req, {
+            token: opts.publishToken,
+            maxBytes: opts.maxPublishBytes,
+            broadcaster: io,
+            redisReady: isReady(pub),
+          });
+          metrics.publishes.inc({ status: '202' });
+          return result;
+        } catch (err) {
+          metrics.publishes.inc({ status: err instanceof HttpError ? String(err.status) : '500' });
+          throw err;
+        }
+      },
+  });
+
+  let closing: Promise<void> | undefined;
+  let drainingDone: Promise<void> | undefined;
+
+  const close = () => {
+    closing ??= (async () => {
+      clearInterval(heartbeat);
+      if (isReady(pub)) {
+        await withTimeout(registry.remove(replicaId), 1_000, 'leaving the registry').catch(
+          (err: unknown) => logger.warn({ err }, 'could not leave the replica registry'),
+        );
+      }
+      // The sharded adapter awaits its unsubscribes, which never finish while Redis is down.
+      const closed = io.close();
+      const forced = setTimeout(() => httpServer.closeAllConnections(), 2_000);
+      await withTimeout(closed, 3_000, 'closing Socket.IO').catch(() =>
+        httpServer.closeAllConnections(),
+      );
+      clearTimeout(forced);
+      if (httpServer.listening) httpServer.close();
+      pub.disconnect();
+      sub.disconnect();
+      logger.info('gateway closed');
+    })();
+    return closing;
+  };
+
+  return {
+    replicaId,
+    io,
+    httpServer,
+    async start() {
+      await new Promise<void>((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(opts.port, opts.host, () => {
+          httpServer.off('error', reject);
+          resolve();
+        });
+      });
+      boundPort = (httpServer.address() as AddressInfo).port;
+      // PING is queued behind the adapter's (P|S)SUBSCRIBE on the same connection,
+      // so its answer means the subscriptions are live.
+      await withTimeout(sub.ping(), 5_000, 'waiting for Redis').catch(() =>
+        logger.warn('Redis did not answer at start; serving and retrying in the background'),
+      );
+      const tick = () =>
+        announce().catch((err: unknown) => logger.debug({ err }, 'replica announcement failed'));
+      await tick();
+      heartbeat = setInterval(tick, opts.heartbeatIntervalMs);
+      logger.info({ port: boundPort, adapter: opts.redisAdapter }, 'gateway listening');
+      return { port: boundPort };
+    },
+    drain() {
+      drainingDone ??= (async () => {
+        draining = true;
+        const deadline = Date.now() + opts.drainTimeoutMs;
+        logger.info({ connections: io.of('/').sockets.size }, 'draining');
+        await announce().catch(() => {});
+        await drainSockets(io, {
+          replicaId,
+          spreadMs: Math.min(opts.drainSpreadMs, opts.drainTimeoutMs),
+          deadline,
+        });
+        await close();
+      })();
+      return drainingDone;
+    },
+    close,
+  };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new HttpError(503, 'unavailable', `timed out ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,86 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { TokenVerifierOptions } from '@dynapharm/auth';
+import { type Logger, pino } from 'pino';
+
+/** Options of {@link createGateway}. Only `redisUrl`, `auth` and `publishToken` are required. */
+export interface GatewayOptions {
+  /** Port to listen on; `0` picks a free one (tests). @default 0 */
+  port?: number;
+  /** Interface to listen on. @default '127.0.0.1' */
+  host?: string;
+  /** Where other components reach this replica; shown in `/stats`. @default `http://<host>:<port>` */
+  publicUrl?: string;
+  /** Identity of this replica in logs, `server:hello` and `/stats`. @default `<hostname>-<pid>-<random>` */
+  replicaId?: string;
+  /** Redis used as the fan-out bus and for the replica registry. */
+  redisUrl: string;
+  /**
+   * `classic` uses Redis Pub/Sub (what `@socket.io/redis-emitter` speaks);
+   * `sharded` uses sharded Pub/Sub (Redis ≥ 7, Redis Cluster). @default 'classic'
+   */
+  redisAdapter?: 'classic' | 'sharded';
+  /** Prefix of the adapter's channels and the registry keys; the relay's emitter must use the same. @default 'socket.io' */
+  redisKeyPrefix?: string;
+  /** Token verification (HS256 secret or JWKS URL). */
+  auth: TokenVerifierOptions;
+  /** Origins allowed to open a connection; `'*'` allows any. Requests without `Origin` are allowed. @default [] */
+  allowedOrigins?: readonly string[];
+  /** Bearer token of `POST /publish`. */
+  publishToken: string;
+  /** Bearer token of `GET /metrics`; unset leaves metrics open (keep them off the public LB). */
+  metricsToken?: string;
+  /** Hard deadline of `drain()`. @default 10000 */
+  drainTimeoutMs?: number;
+  /** Window over which `drain()` spreads client disconnects. @default 5000 */
+  drainSpreadMs?: number;
+  /** Largest message a client may send (Socket.IO `maxHttpBufferSize`). @default 65536 */
+  maxMessageBytes?: number;
+  /** Largest `POST /publish` body. @default 262144 */
+  maxPublishBytes?: number;
+  /** Per-socket event rate limit (token bucket). @default { perSecond: 20, burst: 40 } */
+  rateLimit?: { perSecond: number; burst: number };
+  /** Most rooms one socket may be in. @default 500 */
+  maxRoomsPerSocket?: number;
+  /** How often the replica announces itself in Redis. @default 1000 */
+  heartbeatIntervalMs?: number;
+  /** How long an announcement lives; a dead replica leaves `/stats` after this. @default 3000 */
+  heartbeatTtlMs?: number;
+  /** Adds prom-client's process metrics to `/metrics`. @default false */
+  collectDefaultMetrics?: boolean;
+  /** Version reported by `GET /`. @default '0.0.0' */
+  version?: string;
+  /** Logger; tests pass a silent one. @default silent */
+  logger?: Logger;
+}
+
+export type ResolvedOptions = Required<Omit<GatewayOptions, 'publicUrl' | 'metricsToken'>> &
+  Pick<GatewayOptions, 'publicUrl' | 'metricsToken'>;
+
+/** The one place defaults are applied. */
+export function resolveOptions(options: GatewayOptions): ResolvedOptions {
+  return {
+    port: 0,
+    host: '127.0.0.1',
+    replicaId: `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+    redisAdapter: 'classic',
+    redisKeyPrefix: 'socket.io',
+    allowedOrigins: [],
+    drainTimeoutMs: 10_000,
+    drainSpreadMs: 5_000,
+    maxMessageBytes: 64 * 1024,
+    maxPublishBytes: 256 * 1024,
+    rateLimit: { perSecond: 20, burst: 40 },
+    maxRoomsPerSocket: 500,
+    heartbeatIntervalMs: 1_000,
+    heartbeatTtlMs: 3_000,
+    collectDefaultMetrics: false,
+    version: '0.0.0',
+    logger: pino({ level: 'silent' }),
+    ...withoutUndefined(options),
+  };
+}
+
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}

@@ -1,0 +1,359 @@
+import type {
+  ChangeEvent,
+  ChangeEventName,
+  ClientToServerEvents,
+  ServerToClientEvents,
+  SubscribeAck,
+} from '@dynapharm/types';
+import { io, type Socket } from 'socket.io-client';
+import { backoffDelay } from './backoff.ts';
+import { ChangeMerger } from './merge.ts';
+
+export type ChangeHandler = (data: Record<string, unknown>, event: ChangeEvent) => void;
+
+export interface RealtimeClientOptions {
+  /** The front door or a gateway (`http://host:8080`); a list is tried in turn for fail-over. */
+  wsUrl: string | string[];
+  /** Bearer token, or a function returning a fresh one at each (re)connect. */
+  token?: string | (() => string | Promise<string>);
+  /** Base URL of the API for catch-up. @default the origin of the first `wsUrl` */
+  apiUrl?: string;
+  /** Socket.IO path. @default '/ws' */
+  path?: string;
+  /** Offset to resume from (e.g. persisted by the page). @default the head at first connect */
+  initialOffset?: number;
+  /** First and longest reconnect delay. @default 500 and 15000 */
+  reconnectDelayMs?: { min: number; max: number };
+  /** Transports in order of preference. @default ['websocket', 'polling'] */
+  transports?: ('websocket' | 'polling')[];
+  /** Safety net: catch up through the API this often while connected (0 disables). @default 30000 */
+  catchUpIntervalMs?: number;
+  /** Injected `fetch` (tests, old browsers). @default globalThis.fetch */
+  fetch?: typeof fetch;
+}
+
+interface ChangesPage {
+  changes: ChangeEvent[];
+  hasMore: boolean;
+  nextAfter: number;
+  head: number;
+  resync: boolean;
+}
+
+/**
+ * Live data for a page or a service: connects to a gateway, subscribes to
+ * channels, delivers `<resource>:<action>` events, and after any disconnect
+ * fetches what it missed from `/api/changes`, so the application sees every
+ * change once, in offset order, without gaps or duplicates.
+ *
+ * @example
+ * const rt = new RealtimeClient({ wsUrl: 'http://localhost:8080', token });
+ * rt.on('clients:created', (client) => render(client));
+ * await rt.connect();
+ * await rt.subscribe(['clients', 'orders']);
+ */
+export class RealtimeClient {
+  private readonly urls: string[];
+  private readonly opts: RealtimeClientOptions;
+  private readonly merger: ChangeMerger;
+  private readonly handlers = new Map<string, Set<ChangeHandler>>();
+  private readonly connectHandlers = new Set<(info: { replicaId?: string }) => void>();
+  private readonly disconnectHandlers = new Set<(reason: string) => void>();
+  private readonly resyncHandlers = new Set<(head: number) => void>();
+  private readonly channels = new Set<string>();
+  private socket: Socket<ServerToClientEvents, ClientToServerEvents> | undefined;
+  private urlIndex = 0;
+  private attempt = 0;
+  private wanted = false;
+  private started = false;
+  private catchingUp: Promise<void> | undefined;
+  private buffer: ChangeEvent[] | undefined;
+  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  private catchUpTimer: ReturnType<typeof setInterval> | undefined;
+  private nextDelayHint: number | undefined;
+  private firstConnect: { resolve: () => void; reject: (err: Error) => void } | undefined;
+  /** Replica id of the gateway this client is connected to. */
+  replicaId: string | undefined;
+
+  constructor(options: RealtimeClientOptions) {
+    this.opts = options;
+    this.urls = Array.isArray(options.wsUrl) ? [...options.wsUrl] : [options.wsUrl];
+    if (this.urls.length === 0) throw new Error('RealtimeClient needs at least one wsUrl');
+    this.merger = new ChangeMerger(options.initialOffset ?? 0);
+    this.started = options.initialOffset !== undefined;
+  }
+
+  /** The gateway URL in use (or tried next). */
+  get wsUrl(): string {
+    return this.urls[this.urlIndex] ?? '';
+  }
+
+  get isConnected(): boolean {
+    return this.socket?.connected === true;
+  }
+
+  /** Highest offset applied; persist it to resume after a page reload. */
+  get lastOffset(): number {
+    return this.merger.lastOffset;
+  }
+
+  /** Connects and resolves once connected and caught up; keeps reconnecting until `disconnect()`. */
+  connect(): Promise<void> {
+    this.wanted = true;
+    if (this.isConnected) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.firstConnect = { resolve, reject };
+      if (!this.socket && !this.reconnectTimer) void this.open();
+    });
+  }
+
+  disconnect() {
+    this.wanted = false;
+    clearTimeout(this.reconnectTimer);
+    clearInterval(this.catchUpTimer);
+    this.reconnectTimer = undefined;
+    this.closeSocket();
+  }
+
+  /** Subscribes to channels (`clients`, `orders@<branchId>`); remembered across reconnects. */
+  async subscribe(channels: string[]): Promise<SubscribeAck> {
+    for (const c of channels) this.channels.add(c);
+    if (!this.socket?.connected) return { granted: [], denied: [] };
+    const ack = await this.request('subscribe', channels);
+    for (const d of ack.denied) this.channels.delete(d.channel);
+    return ack;
+  }
+
+  async unsubscribe(channels: string[]): Promise<SubscribeAck> {
+    for (const c of channels) this.channels.delete(c);
+    if (!this.socket?.connected) return { granted: [], denied: [] };
+    return this.request('unsubscribe', channels);
+  }
+
+  /** Listens to `<resource>:<action>` (e.g. `clients:created`) or `*` for every change. */
+  on(event: ChangeEventName | '*', handler: ChangeHandler): this {
+    let set = this.handlers.get(event);
+    if (!set) {
+      set = new Set();
+      this.handlers.set(event, set);
+    }
+    set.add(handler);
+    return this;
+  }
+
+  off(event: ChangeEventName | '*', handler: ChangeHandler): this {
+    this.handlers.get(event)?.delete(handler);
+    return this;
+  }
+
+  onConnect(handler: (info: { replicaId?: string }) => void) {
+    this.connectHandlers.add(handler);
+    return () => this.connectHandlers.delete(handler);
+  }
+
+  onDisconnect(handler: (reason: string) => void) {
+    this.disconnectHandlers.add(handler);
+    return () => this.disconnectHandlers.delete(handler);
+  }
+
+  /** Called when missed changes are no longer available: reload your snapshot. */
+  onResync(handler: (head: number) => void) {
+    this.resyncHandlers.add(handler);
+    return () => this.resyncHandlers.delete(handler);
+  }
+
+  /** Records a version the page got from its own write or a snapshot, so older events are ignored. */
+  noteVersion(resource: string, id: string, version: number) {
+    this.merger.noteVersion(resource, id, version);
+  }
+
+  /** Fetches and delivers everything after the last offset (also run after every reconnect). */
+  catchUp(): Promise<void> {
+    this.catchingUp ??= this.runCatchUp().finally(() => {
+      this.catchingUp = undefined;
+    });
+    return this.catchingUp;
+  }
+
+  private async token() {
+    const { token } = this.opts;
+    return typeof token === 'function' ? await token() : token;
+  }
+
+  private apiBase() {
+    if (this.opts.apiUrl) return this.opts.apiUrl.replace(/\/$/, '');
+    const base = typeof location === 'undefined' ? undefined : location.href;
+    return new URL(this.urls[0] ?? '/', base).origin;
+  }
+
+  private async open() {
+    const url = this.wsUrl;
+    let token: string | undefined;
+    try {
+      token = await this.token();
+    } catch {
+      this.scheduleReconnect();
+      return;
+    }
+    if (!this.wanted) return;
+    const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(url, {
+      path: this.opts.path ?? '/ws',
+      transports: this.opts.transports ?? ['websocket', 'polling'],
+      auth: token ? { token } : {},
+      reconnection: false,
+      timeout: 10_000,
+      forceNew: true,
+      withCredentials: true,
+    });
+    this.socket = socket;
+    socket.on('server:hello', (info) => {
+      this.replicaId = info.replicaId;
+    });
+    socket.on('server:draining', (info) => {
+      this.nextDelayHint = info.reconnectInMs;
+    });
+    socket.onAny((name: string, event: ChangeEvent) => {
+      if (name.includes(':') && !name.startsWith('server:')) this.receive(event);
+    });
+    socket.on('connect', () => void this.onConnected(socket));
+    socket.on('connect_error', (err) => {
+      this.closeSocket();
+      const data = (err as Error & { data?: { code?: string } }).data;
+      if (data?.code === 'unauthorized' || data?.code === 'forbidden') {
+        this.failFirstConnect(new Error(`gateway refused the connection: ${err.message}`));
+      }
+      this.scheduleReconnect();
+    });
+    socket.on('disconnect', (reason) => {
+      clearInterval(this.catchUpTimer);
+      for (const h of this.disconnectHandlers) h(reason);
+      this.closeSocket();
+      this.scheduleReconnect();
+    });
+  }
+
+  private async onConnected(socket: Socket<ServerToClientEvents, ClientToServerEvents>) {
+    this.attempt = 0;
+    this.buffer = [];
+    try {
+      if (this.channels.size > 0) await this.request('subscribe', [...this.channels]);
+      await this.catchUp();
+    } catch (err) {
+      // The socket stays up; the periodic catch-up will try again.
+      this.buffer = undefined;
+      if (socket !== this.socket) return;
+      this.failFirstConnect(err instanceof Error ? err : new Error(String(err)));
+      return;
+    }
+    if (socket !== this.socket) return;
+    const interval = this.opts.catchUpIntervalMs ?? 30_000;
+    clearInterval(this.catchUpTimer);
+    if (interval > 0) {
+      this.catchUpTimer = setInterval(() => void this.catchUp().catch(() => {}), interval);
+    }
+    for (const h of this.connectHandlers) h({ replicaId: this.replicaId });
+    this.firstConnect?.resolve();
+    this.firstConnect = undefined;
+  }
+
+  private async runCatchUp() {
+    this.buffer ??= [];
+    try {
+      const resources = [...new Set([...this.channels].map((c) => c.split('@')[0]))].join(',');
+      if (!this.started) {
+        const page = await this.fetchChanges(undefined, resources);
+        this.merger.reset(page.head);
+        this.started = true;
+      } else {
+        for (;;) {
+          const page = await this.fetchChanges(this.merger.lastOffset, resources);
+          if (page.resync) {
+            this.merger.reset(page.head);
+            for (const h of this.resyncHandlers) h(page.head);
+            break;
+          }
+          for (const change of page.changes) this.deliver(change);
+          if (page.nextAfter > this.merger.lastOffset) this.merger.lastOffset = page.nextAfter;
+          if (!page.hasMore) break;
+        }
+      }
+    } finally {
+      const buffered = this.buffer ?? [];
+      this.buffer = undefined;
+      buffered.sort((a, b) => a.offset - b.offset);
+      for (const change of buffered) this.deliver(change);
+    }
+  }
+
+  private async fetchChanges(after: number | undefined, resources: string): Promise<ChangesPage> {
+    const url = new URL(`${this.apiBase()}/api/changes`);
+    if (after !== undefined) url.searchParams.set('after', String(after));
+    if (resources) url.searchParams.set('resources', resources);
+    const token = await this.token();
+    const doFetch = this.opts.fetch ?? globalThis.fetch;
+    const res = await doFetch(url, {
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+      credentials: 'include',
+    });
+    if (!res.ok) throw new Error(`catch-up failed: HTTP ${res.status}`);
+    return (await res.json()) as ChangesPage;
+  }
+
+  private receive(event: ChangeEvent) {
+    if (typeof event !== 'object' || event === null || typeof event.offset !== 'number') return;
+    if (this.buffer) this.buffer.push(event);
+    else this.deliver(event);
+  }
+
+  private deliver(event: ChangeEvent) {
+    if (!this.merger.accept(event)) return;
+    const name = `${event.resource}:${event.action}`;
+    for (const key of [name, '*']) {
+      for (const handler of this.handlers.get(key) ?? []) {
+        try {
+          handler(event.data, event);
+        } catch (err) {
+          // A failing handler must not stop delivery to the others.
+          queueMicrotask(() => {
+            throw err;
+          });
+        }
+      }
+    }
+  }
+
+  private request(name: 'subscribe' | 'unsubscribe', channels: string[]) {
+    const socket = this.socket;
+    if (!socket) return Promise.reject(new Error('not connected'));
+    return socket.timeout(10_000).emitWithAck(name, channels);
+  }
+
+  private closeSocket() {
+    const socket = this.socket;
+    this.socket = undefined;
+    if (socket) {
+      socket.removeAllListeners();
+      socket.offAny();
+      socket.disconnect();
+    }
+  }
+
+  private failFirstConnect(err: Error) {
+    this.firstConnect?.reject(err);
+    this.firstConnect = undefined;
+  }
+
+  private scheduleReconnect() {
+    if (!this.wanted || this.reconnectTimer) return;
+    // With several gateway URLs, the next attempt goes to the next one (fail-over).
+    this.urlIndex = (this.urlIndex + 1) % this.urls.length;
+    const { min, max } = this.opts.reconnectDelayMs ?? { min: 500, max: 15_000 };
+    const hint = this.nextDelayHint;
+    this.nextDelayHint = undefined;
+    const delay = hint ?? backoffDelay(this.attempt++, min, max);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      void this.open();
+    }, delay);
+  }
+}

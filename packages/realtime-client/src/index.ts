@@ -1,0 +1,3 @@
+export * from './backoff.ts';
+export { type ChangeHandler, RealtimeClient, type RealtimeClientOptions } from './client.ts';
+export * from './merge.ts';
