@@ -45,7 +45,7 @@ function summarize(kinds) {
   let passed = 0;
   let failed = 0;
   let skipped = 0;
-  for (const group of ['apps', 'packages']) {
+  for (const group of ['apps', 'packages', 'tests']) {
     const groupDir = join(root, group);
     if (!existsSync(groupDir)) continue;
     for (const name of readdirSync(groupDir)) {
@@ -63,7 +63,7 @@ function summarize(kinds) {
 }
 
 function clearReports() {
-  for (const group of ['apps', 'packages']) {
+  for (const group of ['apps', 'packages', 'tests']) {
     const groupDir = join(root, group);
     if (!existsSync(groupDir)) continue;
     for (const name of readdirSync(groupDir)) {

@@ -5,6 +5,5 @@ export default defineConfig({
   dialect: 'postgresql',
   schema: './src/schema/index.ts',
   out: './drizzle',
-  casing: undefined,
   dbCredentials: { url: process.env.DATABASE_URL ?? 'postgres://localhost:5432/dynapharm' },
 });

@@ -10,6 +10,7 @@ import {
   connect,
   createRelayEmitter,
   eventually,
+  helloOf,
   postPublish,
   record,
   sleep,
@@ -33,11 +34,10 @@ describe('fan-out across three replicas', () => {
   });
 
   it('delivers a relay event once to every subscriber on every replica', async () => {
-    const hellos: string[] = [];
     const admins = await Promise.all(
-      cluster.urls.map(async (url) => {
+      cluster.urls.map(async (url, i) => {
         const socket = await connect(url, { token: await adminToken() });
-        socket.on('server:hello', ({ replicaId }) => hellos.push(replicaId));
+        await eventually(() => expect(helloOf(socket)).toBe(cluster.gateways[i]?.replicaId));
         // In both rooms of a branch change: must still get one copy.
         const ack = await subscribe(socket, ['clients', `clients@${branchA}`]);
         expect(ack).toEqual({ granted: ['clients', `clients@${branchA}`], denied: [] });
@@ -63,6 +63,9 @@ describe('fan-out across three replicas', () => {
     });
     await sleep(200);
     for (const seen of [...admins, ...staff]) expect(seen).toEqual([event]);
+    const metrics = await (await fetch(`${cluster.urls[0]}/metrics`)).text();
+    expect(metrics).toContain('gateway_events_broadcast_total 1\n');
+    expect(metrics).toContain('gateway_events_delivered_total 2\n');
   });
 
   it('keeps branch B events away from branch A staff and refuses their subscription', async () => {
@@ -114,7 +117,9 @@ describe('fan-out across three replicas', () => {
     const res = await postPublish(cluster.urls[0] ?? '', { event });
     expect(res.status).toBe(202);
     expect(await res.json()).toEqual({ published: 1 });
-    await eventually(() => expect(names).toEqual([['stock:updated'], ['stock:updated'], ['stock:updated']]));
+    await eventually(() =>
+      expect(names).toEqual([['stock:updated'], ['stock:updated'], ['stock:updated']]),
+    );
   });
 
   it('unsubscribe stops delivery', async () => {

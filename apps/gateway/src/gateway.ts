@@ -2,7 +2,6 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { createTokenVerifier } from '@dynapharm/auth';
-import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
 import { Server } from 'socket.io';
 import { HttpError } from './http/errors.ts';
 import { handlePublish } from './http/publish.ts';
@@ -11,14 +10,13 @@ import { createMetrics } from './metrics.ts';
 import { type GatewayOptions, resolveOptions } from './options.ts';
 import { createRedisClient, duplicateRedisClient, isReady } from './redis.ts';
 import { createReplicaRegistry, type ReplicaInfo } from './replica-registry.ts';
+import { createCountingAdapter } from './socket/adapter.ts';
 import { handleConnection } from './socket/connection.ts';
 import { drainSockets } from './socket/drain.ts';
 import { createAllowRequest, createAuthMiddleware, isAllowedOrigin } from './socket/handshake.ts';
 import type { GatewayServer } from './socket/types.ts';
 
 export type { GatewayOptions } from './options.ts';
-
-type AdapterApply = (broadcast: unknown, callback: (socket: unknown) => void) => void;
 
 /** A running (or startable) gateway replica. */
 export interface Gateway {
@@ -57,34 +55,10 @@ export function createGateway(options: GatewayOptions): Gateway {
   const sub = duplicateRedisClient(pub, 'sub', logger);
   const redisUp = () => isReady(pub) && isReady(sub);
 
-  let eventsBroadcast = 0;
-  let eventsDelivered = 0;
-  const adapterFactory =
-    opts.redisAdapter === 'sharded'
-      ? // "static": two channels per namespace, so a join never waits on a new SSUBSCRIBE.
-        createShardedAdapter(pub, sub, {
-          channelPrefix: opts.redisKeyPrefix,
-          subscriptionMode: 'static',
-        })
-      : createAdapter(pub, sub, { key: opts.redisKeyPrefix });
-  // Counts events and copies written to local sockets: every broadcast, from
-  // Redis or local, ends in the adapter's `apply(opts, callback)` (private in
-  // the typings, stable across socket.io-adapter 2.x). One counter bump per
-  // copy is the cheapest place to measure deliveries.
-  // A function declaration, not an arrow: Socket.IO calls the factory with `new`.
-  function countingAdapter(nsp: unknown) {
-    const adapter = adapterFactory(nsp);
-    const apply = Reflect.get(adapter, 'apply') as AdapterApply;
-    const counted: AdapterApply = (broadcast, callback) => {
-      eventsBroadcast++;
-      apply.call(adapter, broadcast, (socket) => {
-        eventsDelivered++;
-        callback(socket);
-      });
-    };
-    Reflect.set(adapter, 'apply', counted);
-    return adapter;
-  }
+  const { adapter, counts } = createCountingAdapter(pub, sub, {
+    kind: opts.redisAdapter,
+    prefix: opts.redisKeyPrefix,
+  });
 
   const metrics = createMetrics(
     {
@@ -92,8 +66,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       rooms: () => localRooms(),
       redisUp,
       draining: () => draining,
-      eventsBroadcast: () => eventsBroadcast,
-      eventsDelivered: () => eventsDelivered,
+      eventsBroadcast: () => counts.events,
+      eventsDelivered: () => counts.deliveries,
     },
     { defaultMetrics: opts.collectDefaultMetrics },
   );
@@ -105,7 +79,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const httpServer = createServer((req, res) => router?.(req, res));
   const io: GatewayServer = new Server(httpServer, {
     path: '/ws',
-    adapter: countingAdapter,
+    adapter,
     serveClient: false,
     transports: ['polling', 'websocket'],
     perMessageDeflate: false,
@@ -160,10 +134,10 @@ export function createGateway(options: GatewayOptions): Gateway {
     const now = Date.now();
     const seconds = Math.max((now - lastTick.at) / 1000, 0.001);
     rates = {
-      eventsPerSec: Math.round((eventsBroadcast - lastTick.events) / seconds),
-      deliveriesPerSec: Math.round((eventsDelivered - lastTick.deliveries) / seconds),
+      eventsPerSec: Math.round((counts.events - lastTick.events) / seconds),
+      deliveriesPerSec: Math.round((counts.deliveries - lastTick.deliveries) / seconds),
     };
-    lastTick = { at: now, events: eventsBroadcast, deliveries: eventsDelivered };
+    lastTick = { at: now, events: counts.events, deliveries: counts.deliveries };
     // While Redis is away, announcements would only pile up in the offline queue.
     if (!isReady(pub)) return;
     const info: ReplicaInfo = {
@@ -182,52 +156,52 @@ export function createGateway(options: GatewayOptions): Gateway {
   let heartbeat: NodeJS.Timeout | undefined;
 
   router = createRouter({
-      logger,
-      metrics: { registry: metrics.registry, token: opts.metricsToken },
-      info: () => ({
-        service: '@dynapharm/gateway',
-        version: opts.version,
-        replicaId,
-        uptimeSec: Math.round((Date.now() - startedAt.getTime()) / 1000),
-        connections: io.of('/').sockets.size,
-        draining,
-        socketPath: '/ws',
-      }),
-      health: () => {
-        const redis = { pub: pub.status, sub: sub.status };
-        if (draining) return { ok: false, body: { status: 'draining', replicaId, redis } };
-        if (!redisUp()) {
-          const down = Object.entries(redis).filter(([, status]) => status !== 'ready');
-          const reason = down.map(([role, status]) => `redis ${role} connection is ${status}`);
-          return {
-            ok: false,
-            body: { status: 'unavailable', replicaId, reason: reason.join('; '), redis },
-          };
-        }
-        return { ok: true, body: { status: 'ok', replicaId, redis } };
-      },
-      stats: async () => {
-        if (!isReady(pub)) throw new HttpError(503, 'unavailable', 'Redis is unavailable');
+    logger,
+    metrics: { registry: metrics.registry, token: opts.metricsToken },
+    info: () => ({
+      service: '@dynapharm/gateway',
+      version: opts.version,
+      replicaId,
+      uptimeSec: Math.round((Date.now() - startedAt.getTime()) / 1000),
+      connections: io.of('/').sockets.size,
+      draining,
+      socketPath: '/ws',
+    }),
+    health: () => {
+      const redis = { pub: pub.status, sub: sub.status };
+      if (draining) return { ok: false, body: { status: 'draining', replicaId, redis } };
+      if (!redisUp()) {
+        const down = Object.entries(redis).filter(([, status]) => status !== 'ready');
+        const reason = down.map(([role, status]) => `redis ${role} connection is ${status}`);
         return {
-          replicaId,
-          ...(await withTimeout(registry.read(), 2_000, 'reading replica stats')),
+          ok: false,
+          body: { status: 'unavailable', replicaId, reason: reason.join('; '), redis },
         };
-      },
-      publish: async (req) => {
-        try {
-          const result = await handlePublish(req, {
-            token: opts.publishToken,
-            maxBytes: opts.maxPublishBytes,
-            broadcaster: io,
-            redisReady: isReady(pub),
-          });
-          metrics.publishes.inc({ status: '202' });
-          return result;
-        } catch (err) {
-          metrics.publishes.inc({ status: err instanceof HttpError ? String(err.status) : '500' });
-          throw err;
-        }
-      },
+      }
+      return { ok: true, body: { status: 'ok', replicaId, redis } };
+    },
+    stats: async () => {
+      if (!isReady(pub)) throw new HttpError(503, 'unavailable', 'Redis is unavailable');
+      return {
+        replicaId,
+        ...(await withTimeout(registry.read(), 2_000, 'reading replica stats')),
+      };
+    },
+    publish: async (req) => {
+      try {
+        const result = await handlePublish(req, {
+          token: opts.publishToken,
+          maxBytes: opts.maxPublishBytes,
+          broadcaster: io,
+          redisReady: isReady(pub),
+        });
+        metrics.publishes.inc({ status: '202' });
+        return result;
+      } catch (err) {
+        metrics.publishes.inc({ status: err instanceof HttpError ? String(err.status) : '500' });
+        throw err;
+      }
+    },
   });
 
   let closing: Promise<void> | undefined;

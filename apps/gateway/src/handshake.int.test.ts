@@ -7,6 +7,7 @@ import {
   type Cluster,
   closeClients,
   connect,
+  eventually,
   staffToken,
   startCluster,
   subscribe,
@@ -59,6 +60,18 @@ describe('handshake', () => {
       granted: [`clients@${branchA}`],
       denied: [],
     });
+  });
+
+  it('serves clients over long-polling too', async () => {
+    const socket = await connect(url, { token: await adminToken(), transports: ['polling'] });
+    expect(await subscribe(socket, ['clients'])).toEqual({ granted: ['clients'], denied: [] });
+    // Polling first, then the upgrade, after the handshake request was freed.
+    const upgrading = await connect(url, {
+      token: await adminToken(),
+      transports: ['polling', 'websocket'],
+    });
+    await eventually(() => expect(upgrading.io.engine.transport.name).toBe('websocket'));
+    expect(await subscribe(upgrading, ['orders'])).toEqual({ granted: ['orders'], denied: [] });
   });
 
   it('refuses a disallowed Origin on WebSocket', async () => {

@@ -3,8 +3,8 @@ import type { Socket } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   adminToken,
-  type Cluster,
   type ClientSocket,
+  type Cluster,
   changeEvent,
   closeClients,
   connect,

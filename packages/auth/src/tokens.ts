@@ -80,7 +80,12 @@ export async function signToken(claims: TokenClaims, options: SignTokenOptions):
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(claims.sub)
     .setIssuedAt()
-    .setExpirationTime(options.expiresIn ?? '12h');
+    // jose reads a number as an absolute time; ours is a lifetime in seconds.
+    .setExpirationTime(
+      typeof options.expiresIn === 'number'
+        ? Math.floor(Date.now() / 1000) + options.expiresIn
+        : (options.expiresIn ?? '12h'),
+    );
   if (options.issuer) jwt.setIssuer(options.issuer);
   if (options.audience) jwt.setAudience(options.audience);
   return jwt.sign(new TextEncoder().encode(options.secret));

@@ -182,7 +182,8 @@ export class RealtimeClient {
 
   private apiBase() {
     if (this.opts.apiUrl) return this.opts.apiUrl.replace(/\/$/, '');
-    const base = typeof location === 'undefined' ? undefined : location.href;
+    // In a browser, relative URLs resolve against the page.
+    const base = (globalThis as { location?: { href: string } }).location?.href;
     return new URL(this.urls[0] ?? '/', base).origin;
   }
 

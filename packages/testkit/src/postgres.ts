@@ -64,7 +64,8 @@ class FixedPortPostgreSqlContainer extends PostgreSqlContainer {
   constructor(image: string, hostPort: number) {
     super(image);
     // Replace the random mapping so the address survives container restarts.
-    this.exposedPorts = [{ container: 5432, host: hostPort }];
+    this.exposedPorts = [];
+    this.withExposedPorts({ container: 5432, host: hostPort });
   }
 }
 

@@ -17,12 +17,21 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<TestS
   return mode === 'containers' ? startRedisContainer() : startLocalRedis();
 }
 
+class FixedPortRedisContainer extends RedisContainer {
+  constructor(image: string, hostPort: number) {
+    super(image);
+    // A fixed host port keeps the URL valid across restarts.
+    this.exposedPorts = [];
+    this.withExposedPorts({ container: 6379, host: hostPort });
+  }
+}
+
 async function startRedisContainer(): Promise<TestServer> {
   const port = await freePort();
-  const container = new RedisContainer(images.redis());
-  // A fixed host port keeps the URL valid across restarts.
-  container.withExposedPorts({ container: 6379, host: port });
-  const started: StartedTestContainer = await container.start();
+  const started: StartedTestContainer = await new FixedPortRedisContainer(
+    images.redis(),
+    port,
+  ).start();
   return containerControls(started, 'redis', port, `redis://127.0.0.1:${port}`);
 }
 

@@ -8,7 +8,7 @@ import {
 } from '@dynapharm/testkit';
 import type { Role } from '@dynapharm/types';
 import pino from 'pino';
-import { type ApiServer, createApiServer } from '../server.ts';
+import { type ApiConfig, type ApiServer, createApiServer } from '../server.ts';
 
 export const TEST_SECRET = 'integration-test-secret-0123456789abcdef';
 
@@ -28,15 +28,25 @@ export interface TestApi {
  * its own adapter key prefix. Pass `seed: false` for an empty database.
  */
 export async function startTestApi(
-  options: { seed?: boolean; relay?: boolean; pollMs?: number; env?: Record<string, unknown> } = {},
+  options: {
+    seed?: boolean;
+    relay?: boolean;
+    pollMs?: number;
+    /** Join an existing database (a second API process); it is not dropped on close. */
+    database?: IsolatedDatabase;
+    /** Adapter key prefix; defaults to a fresh namespace. */
+    keyPrefix?: string;
+    env?: Partial<ApiConfig>;
+  } = {},
 ): Promise<TestApi> {
-  const database = await createTestDatabase();
-  if (options.seed !== false) {
+  const owned = !options.database;
+  const database = options.database ?? (await createTestDatabase());
+  if (owned && options.seed !== false) {
     const seeded = createDb(database.url, { max: 2 });
     await seedDatabase(seeded.db, { clientsPerBranch: 3, ordersPerBranch: 2, reportDays: 2 });
     await seeded.close();
   }
-  const keyPrefix = `${redisNamespace('sio')}socket.io`;
+  const keyPrefix = options.keyPrefix ?? `${redisNamespace('sio')}socket.io`;
   const api = createApiServer({
     config: {
       DATABASE_URL: database.url,
@@ -83,7 +93,7 @@ export async function startTestApi(
     },
     async close() {
       await api.close();
-      await database.drop();
+      if (owned) await database.drop();
     },
   };
 }

@@ -36,7 +36,10 @@ function splitArgs(args: unknown[]): { payload: unknown; ack?: Ack } {
  */
 export function handleConnection(socket: GatewaySocket, options: ConnectionOptions) {
   const { metrics } = options;
-  const log = options.logger.child({ socketId: socket.id, userId: socket.data.userId });
+  // Made on first use: a pino child per idle socket would cost heap for nothing.
+  let child: Logger | undefined;
+  const log = () =>
+    (child ??= options.logger.child({ socketId: socket.id, userId: socket.data.userId }));
 
   // The handshake's HTTP request (headers, socket buffers) is no longer needed;
   // what matters was copied into socket.data. Socket.IO docs: "memory usage".
@@ -49,7 +52,7 @@ export function handleConnection(socket: GatewaySocket, options: ConnectionOptio
   const guarded =
     (handler: (args: unknown[]) => Promise<void>) =>
     (...args: unknown[]) => {
-      handler(args).catch((err: unknown) => log.error({ err }, 'socket handler failed'));
+      handler(args).catch((err: unknown) => log().error({ err }, 'socket handler failed'));
     };
 
   socket.on(
@@ -58,7 +61,7 @@ export function handleConnection(socket: GatewaySocket, options: ConnectionOptio
       const { payload, ack } = splitArgs(args);
       const answer = await subscribe(socket, payload, options);
       for (const { reason } of answer.denied) metrics.subscribeDenied.inc({ reason });
-      if (answer.denied.length > 0) log.debug({ denied: answer.denied }, 'subscription denied');
+      if (answer.denied.length > 0) log().debug({ denied: answer.denied }, 'subscription denied');
       ack?.(answer);
     }),
   );
@@ -103,14 +106,14 @@ async function subscribe(
 }
 
 /** Disconnects the socket when its token expires. */
-function scheduleExpiry(socket: GatewaySocket, log: Logger) {
+function scheduleExpiry(socket: GatewaySocket, log: () => Logger) {
   const expiresAt = socket.data.tokenExpiresAt;
   if (expiresAt === undefined) return;
   let timer: NodeJS.Timeout;
   const arm = () => {
     const left = expiresAt - Date.now();
     if (left <= 0) {
-      log.debug('token expired; disconnecting');
+      log().debug('token expired; disconnecting');
       socket.disconnect(true);
       return;
     }
@@ -125,7 +128,7 @@ function scheduleExpiry(socket: GatewaySocket, log: Logger) {
  * unknown event names. A client that keeps flooding after being limited is
  * disconnected.
  */
-function limitRate(socket: GatewaySocket, options: ConnectionOptions, log: Logger) {
+function limitRate(socket: GatewaySocket, options: ConnectionOptions, log: () => Logger) {
   const { metrics } = options;
   const bucket = new TokenBucket(options.rateLimit.perSecond, options.rateLimit.burst);
   const floodThreshold = options.rateLimit.burst * 5;
@@ -145,14 +148,14 @@ function limitRate(socket: GatewaySocket, options: ConnectionOptions, log: Logge
         drops = 0;
       }
       if (++drops > floodThreshold) {
-        log.warn({ drops }, 'client keeps flooding; disconnecting');
+        log().warn({ drops }, 'client keeps flooding; disconnecting');
         socket.disconnect(true);
       }
       return;
     }
     if (!known) {
       metrics.messagesDropped.inc({ reason: 'unknown_event' });
-      log.debug(
+      log().debug(
         { event: typeof event === 'string' ? event.slice(0, 100) : typeof event },
         'unknown event dropped',
       );

@@ -76,6 +76,12 @@ export const staffToken = (branch: string) =>
   tokenFor({ sub: `staff-${branch.slice(-1)}`, role: 'staff', branches: [branch] });
 
 const opened = new Set<ClientSocket>();
+const hellos = new WeakMap<ClientSocket, string>();
+
+/** The replica id a socket was greeted with (`server:hello`). */
+export function helloOf(socket: ClientSocket): string | undefined {
+  return hellos.get(socket);
+}
 
 /** Opens a client; resolves once connected, rejects with the `connect_error`. */
 export function connect(
@@ -93,6 +99,7 @@ export function connect(
     ...rest,
   });
   opened.add(socket);
+  socket.once('server:hello', ({ replicaId }) => hellos.set(socket, replicaId));
   return new Promise((resolve, reject) => {
     socket.once('connect', () => resolve(socket));
     socket.once('connect_error', (err) => {

@@ -1,0 +1,126 @@
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+/** Most gateways a local cluster runs; the compose file's `server-template` has as many slots. */
+export const MAX_REPLICAS = 20;
+
+const port = z.coerce.number().int().min(1).max(65535);
+const optionalPort = z.coerce.number().int().min(0).max(65535);
+
+export const envSchema = z
+  .object({
+    /** Front door (HAProxy or the Node proxy): `/api`, `/ws`, `/`. */
+    FRONT_DOOR_PORT: port.default(8080),
+    /** `auto` uses HAProxy when `haproxy` is on PATH, else the Node proxy. */
+    FRONT_DOOR: z.enum(['auto', 'haproxy', 'node']).default('auto'),
+    API_PORT: port.default(3000),
+    /** Gateway `i` (from 0) listens on `GATEWAY_BASE_PORT + i`. */
+    GATEWAY_BASE_PORT: port.default(8081),
+    GATEWAY_REPLICAS: z.coerce.number().int().min(1).max(MAX_REPLICAS).default(3),
+    /** The launcher's control endpoint on 127.0.0.1 (`cluster:scale`, `cluster:status`). */
+    CONTROL_PORT: port.default(8079),
+    /** Web console (or the built-in status page) behind the front door's `/`. */
+    WEB_PORT: port.default(8078),
+    /** HAProxy's stats page; 0 turns it off. */
+    HAPROXY_STATS_PORT: optionalPort.default(8404),
+    /** PostgreSQL data, secrets, logs and the launcher's state file. */
+    LAUNCHER_DATA_DIR: z.string().min(1).optional(),
+    /** Unset: an embedded PostgreSQL under `<data dir>/postgres`. */
+    DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+    /** Unset: 127.0.0.1:6379 when it answers, else a `redis-server` from PATH. */
+    REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+    /** Passed to API and gateways; a separate prefix keeps clusters sharing one Redis apart. */
+    REDIS_KEY_PREFIX: z
+      .string()
+      .regex(/^[\w.:-]{1,100}$/, 'letters, digits, ".", ":", "_" or "-" (max 100)')
+      .optional(),
+    /** Log level of the API and gateways (their logs go to `<data dir>/logs`). */
+    CHILD_LOG_LEVEL: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info'),
+  })
+  .superRefine((env, ctx) => {
+    const fixed: [string, number][] = [
+      ['FRONT_DOOR_PORT', env.FRONT_DOOR_PORT],
+      ['API_PORT', env.API_PORT],
+      ['CONTROL_PORT', env.CONTROL_PORT],
+      ['WEB_PORT', env.WEB_PORT],
+    ];
+    if (env.HAPROXY_STATS_PORT !== 0) fixed.push(['HAPROXY_STATS_PORT', env.HAPROXY_STATS_PORT]);
+    const gwFirst = env.GATEWAY_BASE_PORT;
+    const gwLast = env.GATEWAY_BASE_PORT + MAX_REPLICAS - 1;
+    if (gwLast > 65535) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['GATEWAY_BASE_PORT'],
+        message: `needs ${MAX_REPLICAS} ports above it (at most ${65535 - MAX_REPLICAS + 1})`,
+      });
+    }
+    const seen = new Map<number, string>();
+    for (const [name, value] of fixed) {
+      const other = seen.get(value);
+      if (other) {
+        ctx.addIssue({ code: 'custom', path: [name], message: `same port as ${other} (${value})` });
+      }
+      seen.set(value, name);
+      if (value >= gwFirst && value <= gwLast) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message: `${value} falls in the gateway range ${gwFirst}-${gwLast} (GATEWAY_BASE_PORT)`,
+        });
+      }
+    }
+  });
+
+export type LauncherEnv = z.infer<typeof envSchema>;
+
+/** Everything the launcher runs with, defaults applied and paths resolved. */
+export interface LauncherSettings {
+  env: LauncherEnv;
+  /** Root of the pnpm workspace. */
+  repoRoot: string;
+  /** `LAUNCHER_DATA_DIR`, or `<repo>/.data`. */
+  dataDir: string;
+}
+
+/** The environment was invalid; the message names every variable at fault. */
+export class EnvError extends Error {
+  override readonly name = 'EnvError';
+}
+
+/** Finds the workspace root above this file (the folder with `pnpm-workspace.yaml`). */
+export function findRepoRoot(from = dirname(fileURLToPath(import.meta.url))): string {
+  let dir = from;
+  for (;;) {
+    if (existsSync(join(dir, 'pnpm-workspace.yaml'))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`no pnpm-workspace.yaml above ${from}`);
+    dir = parent;
+  }
+}
+
+/**
+ * Reads the launcher's settings from the environment (the only place of the
+ * launcher that reads `process.env`). Empty variables count as unset.
+ */
+export function loadSettings(source: NodeJS.ProcessEnv = process.env): LauncherSettings {
+  const present = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== ''));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
+    throw new EnvError(`invalid environment for the launcher:\n${lines.join('\n')}`);
+  }
+  const repoRoot = findRepoRoot();
+  const dataDir = resolve(parsed.data.LAUNCHER_DATA_DIR ?? join(repoRoot, '.data'));
+  return { env: parsed.data, repoRoot, dataDir };
+}
+
+/** The environment the launcher passes to its children, on top of its own. */
+export function inheritedEnv(source: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  // The launcher's own knobs mean nothing to the apps; PORT and friends are set per child.
+  const own = new Set([...Object.keys(envSchema.shape), 'PORT', 'HOST']);
+  return Object.fromEntries(Object.entries(source).filter(([k]) => !own.has(k)));
+}

@@ -1,0 +1,63 @@
+/**
+ * The front door's routing contract, shared by the HAProxy config the launcher
+ * generates, the Node proxy, and `infra/haproxy/haproxy.cfg` (kept in step by hand).
+ */
+
+/** Socket.IO's path on the gateways (and at the front door). */
+export const SOCKET_PATH = '/ws';
+
+/** Gateway cluster stats (`GET /stats` of any replica) at the front door. */
+export const GATEWAY_STATS_PATH = '/ws-stats';
+
+/** The API's liveness and readiness, which it serves outside `/api`, at the front door. */
+export const API_HEALTH_PATHS: Readonly<Record<string, string>> = {
+  '/api/health': '/health',
+  '/api/ready': '/ready',
+};
+
+/** Cookie that pins a browser to one gateway, so long-polling requests find their session. */
+export const AFFINITY_COOKIE = 'SERVERID';
+
+/** A gateway replica as the front door knows it. */
+export interface GatewayTarget {
+  /** Cookie value and server name, e.g. `gw-1`. */
+  name: string;
+  host: string;
+  port: number;
+}
+
+export type Route =
+  | { to: 'gateway'; path: string }
+  | { to: 'gateway-stats'; path: string }
+  | { to: 'api'; path: string }
+  | { to: 'web'; path: string };
+
+/** Where a request path goes, and the path the backend sees. */
+export function routeFor(url: string): Route {
+  const [path = '/', query] = splitQuery(url);
+  const withQuery = (p: string) => (query === undefined ? p : `${p}?${query}`);
+  if (path === SOCKET_PATH || path.startsWith(`${SOCKET_PATH}/`)) {
+    return { to: 'gateway', path: withQuery(path) };
+  }
+  if (path === GATEWAY_STATS_PATH) return { to: 'gateway-stats', path: withQuery('/stats') };
+  const health = API_HEALTH_PATHS[path];
+  if (health) return { to: 'api', path: withQuery(health) };
+  if (path === '/api' || path.startsWith('/api/')) return { to: 'api', path: withQuery(path) };
+  return { to: 'web', path: withQuery(path) };
+}
+
+function splitQuery(url: string): [string, string | undefined] {
+  const i = url.indexOf('?');
+  return i === -1 ? [url, undefined] : [url.slice(0, i), url.slice(i + 1)];
+}
+
+/** The value of one cookie in a `Cookie` header, if present. */
+export function readCookie(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq === -1) continue;
+    if (part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
