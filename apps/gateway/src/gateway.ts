@@ -60,6 +60,25 @@ export function createGateway(options: GatewayOptions): Gateway {
     prefix: opts.redisKeyPrefix,
   });
 
+  // Messages published while this replica's subscriber was reconnecting never
+  // reach it. Once the subscriptions are back (a PING after them has answered),
+  // local clients are told to catch up through the API, which fills the hole.
+  let subscriberLost = false;
+  sub.on('reconnecting', () => {
+    subscriberLost = true;
+  });
+  sub.on('ready', () => {
+    if (!subscriberLost) return;
+    subscriberLost = false;
+    sub.ping().then(
+      () => {
+        logger.info('redis subscriptions restored; asking clients to catch up');
+        io.local.emit('server:catch-up', { replicaId });
+      },
+      () => {},
+    );
+  });
+
   const metrics = createMetrics(
     {
       connections: () => io.of('/').sockets.size,

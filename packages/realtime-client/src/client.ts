@@ -210,6 +210,9 @@ export class RealtimeClient {
     socket.on('server:hello', (info) => {
       this.replicaId = info.replicaId;
     });
+    socket.on('server:catch-up', () => {
+      void this.catchUp().catch(() => {});
+    });
     socket.on('server:draining', (info) => {
       this.nextDelayHint = info.reconnectInMs;
     });

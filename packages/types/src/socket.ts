@@ -14,6 +14,8 @@ export type ServerToClientEvents = {
 } & {
   /** Sent before a replica drains, so the client reconnects elsewhere. */
   'server:draining': (info: { replicaId: string; reconnectInMs: number }) => void;
+  /** The replica may have missed broadcasts (its Redis link was down): fetch missed changes. */
+  'server:catch-up': (info: { replicaId: string }) => void;
   /** The gateway's identity, sent once after the handshake. */
   'server:hello': (info: { replicaId: string }) => void;
 };

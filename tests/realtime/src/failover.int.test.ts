@@ -1,5 +1,6 @@
 import { startTestApi } from '@dynapharm/api/testing';
 import { startRedis, type TestServer } from '@dynapharm/testkit';
+import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient, eventually, publishedChanges, type System, startSystem } from './system.ts';
 
@@ -56,6 +57,24 @@ describe('failures on the change path', () => {
       20_000,
     );
     expectExactlyOnce(received, [...before, ...during]);
+  });
+
+  it('fills the hole when a gateway missed broadcasts while its Redis subscriber reconnected', async () => {
+    const sys = await system({ gateways: 1 });
+    const { rt, received } = await sys.client('admin', [], [0]);
+    await rt.connect();
+    await rt.subscribe(['clients']);
+    const admin = new Redis(sys.cluster.redisUrl);
+    cleanups.push(async () => admin.disconnect());
+    // Cut every subscriber connection: the gateway is deaf until it reconnects,
+    // while the relay keeps publishing successfully.
+    await admin.client('KILL', 'TYPE', 'pubsub');
+    const ids = await writeClients(sys, 5, 'While deaf');
+    await eventually(
+      () => ids.every((id) => received.some((e) => e.id === id)),
+      'the missed changes',
+    );
+    expectExactlyOnce(received, ids);
   });
 
   it('moves clients of a killed gateway to another replica with nothing lost', async () => {
