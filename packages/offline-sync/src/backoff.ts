@@ -33,5 +33,6 @@ export function retryDelay(
     options.initialDelayMs * 2 ** Math.min(Math.max(attempt - 1, 0), 20),
   );
   const jittered = Math.round(step / 2 + random() * (step / 2));
-  return Math.min(options.maxDelayMs, Math.max(jittered, retryAfterMs));
+  // The server's Retry-After wins even over maxDelayMs: it knows when it can take the request.
+  return Math.max(jittered, retryAfterMs);
 }

@@ -51,12 +51,15 @@ function retryAfterMs(res: Response, now: number) {
  * Sends one operation and classifies the answer. Never throws: a network
  * failure is an outcome like any other.
  */
-export async function sendOperation(op: QueuedOperation, config: TransportConfig): Promise<Outcome> {
+export async function sendOperation(
+  op: QueuedOperation,
+  config: TransportConfig,
+): Promise<Outcome> {
   const { url, method, headers, body } = buildRequest(op, config.apiUrl);
-  const token = await config.token();
-  if (token) headers.authorization = `Bearer ${token}`;
   let res: Response;
   try {
+    const token = await config.token();
+    if (token) headers.authorization = `Bearer ${token}`;
     res = await config.fetch(url, {
       method,
       headers,

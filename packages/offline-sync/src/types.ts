@@ -61,8 +61,10 @@ export interface QueuedOperation {
   /** Sent as `Idempotency-Key`; the same on every retry of the same request. */
   idempotencyKey: string;
   status: OperationStatus;
-  /** Failed attempts so far (network errors included). */
+  /** Failed attempts so far (network errors included); drives the backoff. */
   attempts: number;
+  /** Failed attempts the server answered (5xx, 429, …); bounded by `maxAttempts`. */
+  serverErrors: number;
   /** Automatic retries wait until this time (epoch ms); on-demand syncs do not. */
   nextAttemptAt: number | undefined;
   lastError: OperationError | undefined;

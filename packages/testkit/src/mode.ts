@@ -1,4 +1,4 @@
-import { getContainerRuntimeClient } from 'testcontainers';
+import { getContainerRuntimeClient, ImageName } from 'testcontainers';
 
 /** How the test stack runs its servers. */
 export type StackMode = 'containers' | 'local';
@@ -16,14 +16,29 @@ export function detectStackMode(forced = process.env.DYNAPHARM_TEST_STACK): Prom
   return detected;
 }
 
+/**
+ * Containers need a runtime that answers and the two images, present or
+ * pullable. An engine without registry access and without the images would
+ * only fail later, so it counts as no engine.
+ */
 async function probeRuntime(): Promise<StackMode> {
   const timeout = new Promise<never>((_, reject) =>
-    setTimeout(() => reject(new Error('container runtime probe timed out')), 10_000).unref(),
+    setTimeout(() => reject(new Error('container runtime probe timed out')), 60_000).unref(),
   );
+  const probe = async () => {
+    const client = await getContainerRuntimeClient();
+    for (const name of [images.postgres(), images.redis()]) {
+      const image = ImageName.fromString(name);
+      if (!(await client.image.exists(image))) await client.image.pull(image);
+    }
+  };
   try {
-    await Promise.race([getContainerRuntimeClient(), timeout]);
+    await Promise.race([probe(), timeout]);
     return 'containers';
-  } catch {
+  } catch (err) {
+    console.log(
+      `[testkit] no usable container engine (${String(err).split('\n')[0]}); using local processes`,
+    );
     return 'local';
   }
 }

@@ -1,5 +1,5 @@
 import { startTestApi } from '@dynapharm/api/testing';
-import { startRedis, type TestServer } from '@dynapharm/testkit';
+import { stack, startRedis, type TestServer } from '@dynapharm/testkit';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient, eventually, publishedChanges, type System, startSystem } from './system.ts';
@@ -34,7 +34,7 @@ function expectExactlyOnce(received: { id: string; offset: number }[], ids: stri
 
 describe('failures on the change path', () => {
   it('delivers every change committed while Redis was down once it is back', async () => {
-    const redis: TestServer = await startRedis();
+    const redis: TestServer = await startRedis({ mode: stack().mode });
     cleanups.push(() => redis.close());
     const sys = await system({ redisUrl: redis.url });
     const { rt, received } = await sys.client('admin', [], [0]);

@@ -13,7 +13,9 @@ export class MemoryStorage implements QueueStorage {
     return [...this.ops.values()].map((op) => structuredClone(op)).sort(bySeq);
   }
 
-  async mutate<T>(fn: (ops: QueuedOperation[]) => { put?: QueuedOperation[]; remove?: string[]; result: T }) {
+  async mutate<T>(
+    fn: (ops: QueuedOperation[]) => { put?: QueuedOperation[]; remove?: string[]; result: T },
+  ) {
     const { put = [], remove = [], result } = fn(await this.load());
     for (const id of remove) this.ops.delete(id);
     for (const op of put) this.ops.set(op.opId, structuredClone(op));
@@ -29,7 +31,12 @@ export class MemoryStorage implements QueueStorage {
   }
 
   async acquireLease(owner: string, ttlMs: number, now: number) {
-    const next = leaseAfterAcquire(this.meta.get(LEASE_KEY) as Lease | undefined, owner, ttlMs, now);
+    const next = leaseAfterAcquire(
+      this.meta.get(LEASE_KEY) as Lease | undefined,
+      owner,
+      ttlMs,
+      now,
+    );
     if (next) this.meta.set(LEASE_KEY, next);
     return next !== undefined;
   }

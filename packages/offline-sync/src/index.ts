@@ -1,0 +1,14 @@
+export { type BackoffOptions, defaultBackoff, retryDelay } from './backoff.ts';
+export { getOfflineSyncQueue, offlineSyncQueue } from './default-queue.ts';
+export type { OfflineQueueOptions, OnlineEventSource, Timers } from './options.ts';
+export { createOfflineQueue, OfflineQueue, type StatsListener } from './queue.ts';
+export {
+  DEFAULT_DATABASE_NAME,
+  IndexedDbStorage,
+  type IndexedDbStorageOptions,
+} from './storage/indexeddb-storage.ts';
+export { MemoryStorage } from './storage/memory-storage.ts';
+export type { Lease, Mutation, QueueStorage } from './storage/storage.ts';
+export type { LockManagerLike } from './tab-lock.ts';
+export type * from './types.ts';
+export { uuidv7 } from './uuid.ts';
