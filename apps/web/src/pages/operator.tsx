@@ -1,0 +1,109 @@
+import { useEffect, useState } from 'react';
+import { Sparkline } from '../components/sparkline.tsx';
+import { GATEWAY_STATS_URL } from '../lib/config.ts';
+import { formatDateTime } from '../lib/format.ts';
+import { useRealtime } from '../lib/realtime.tsx';
+import { type ClusterStats, type History, pushSample } from '../lib/stats-history.ts';
+
+/** Operators' view of the gateway cluster: replicas, connections and events per second, live. */
+export function OperatorPage() {
+  const { replicaId } = useRealtime();
+  const [stats, setStats] = useState<ClusterStats>();
+  const [history, setHistory] = useState<History>({});
+  const [error, setError] = useState<string>();
+
+  useEffect(() => {
+    let live = true;
+    const poll = async () => {
+      try {
+        const res = await fetch(GATEWAY_STATS_URL, { headers: { accept: 'application/json' } });
+        if (!res.ok) throw new Error(`HTTP ${res.status}`);
+        const next = (await res.json()) as ClusterStats;
+        if (!live) return;
+        setStats(next);
+        setHistory((h) => pushSample(h, next));
+        setError(undefined);
+      } catch (err) {
+        if (live) setError(err instanceof Error ? err.message : String(err));
+      }
+    };
+    void poll();
+    const timer = setInterval(() => void poll(), 1000);
+    return () => {
+      live = false;
+      clearInterval(timer);
+    };
+  }, []);
+
+  return (
+    <section className="page" aria-labelledby="operator-title">
+      <h1 id="operator-title">Operator</h1>
+      {error ? (
+        <p className="form-error" role="alert">
+          Gateway stats unavailable ({GATEWAY_STATS_URL}): {error}
+        </p>
+      ) : null}
+      <div className="cards">
+        <Sparkline label="Replicas" values={history['total:replicas'] ?? []} />
+        <Sparkline label="Connections" values={history['total:connections'] ?? []} />
+        <Sparkline label="Events/s" values={history['total:eventsPerSec'] ?? []} />
+        <Sparkline label="Deliveries/s" values={history['total:deliveriesPerSec'] ?? []} />
+      </div>
+      <h2>Replicas</h2>
+      <div className="table-wrap">
+        <table className="table">
+          <thead>
+            <tr>
+              <th scope="col">Replica</th>
+              <th scope="col">Connections</th>
+              <th scope="col">Events/s</th>
+              <th scope="col" className="secondary">
+                Rooms
+              </th>
+              <th scope="col" className="secondary">
+                Since
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {stats?.replicas.map((r) => (
+              <tr key={r.replicaId}>
+                <th scope="row" data-label="Replica">
+                  {r.replicaId}
+                  {r.replicaId === replicaId ? ' (this page)' : ''}
+                  {r.draining ? ' · draining' : ''}
+                </th>
+                <td data-label="Connections">
+                  <Sparkline
+                    label="now"
+                    values={history[`${r.replicaId}:connections`] ?? []}
+                    width={100}
+                    height={24}
+                  />
+                </td>
+                <td data-label="Events/s">
+                  <Sparkline
+                    label="now"
+                    values={history[`${r.replicaId}:eventsPerSec`] ?? []}
+                    width={100}
+                    height={24}
+                  />
+                </td>
+                <td data-label="Rooms" className="secondary">
+                  {r.rooms}
+                </td>
+                <td data-label="Since" className="secondary">
+                  {formatDateTime(r.startedAt)}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <p className="hint">
+        Relay lag is not shown: it lives on the API's <code>/metrics</code>, which the front door
+        does not expose to browsers.
+      </p>
+    </section>
+  );
+}
