@@ -93,7 +93,12 @@ switch (command) {
     break;
   }
   case 'start': {
-    process.exit(pnpm(['run', 'cluster', ...process.argv.slice(3)]));
+    const built = pnpm(['exec', 'turbo', 'run', 'build', '--output-logs=errors-only']);
+    if (built !== 0) process.exit(built);
+    // Ctrl-C reaches the launcher too; it drains and stops every child itself.
+    // Waiting for it keeps the prompt from returning before it has finished.
+    for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => {});
+    process.exit(run(process.execPath, ['apps/launcher/dist/main.js', ...process.argv.slice(3)]));
     break;
   }
   default:

@@ -13,6 +13,11 @@ export const envSchema = z
   .object({
     /** Front door (HAProxy or the Node proxy): `/api`, `/ws`, `/`. */
     FRONT_DOOR_PORT: port.default(8080),
+    /**
+     * Bind address of the front door. Loopback by default: AUTH_MODE=dev lets
+     * anyone who reaches it log in as any demo user, admin included.
+     */
+    FRONT_DOOR_HOST: z.string().min(1).default('127.0.0.1'),
     /** `auto` uses HAProxy when `haproxy` is on PATH, else the Node proxy. */
     FRONT_DOOR: z.enum(['auto', 'haproxy', 'node']).default('auto'),
     API_PORT: port.default(3000),

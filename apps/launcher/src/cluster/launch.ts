@@ -1,0 +1,401 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import { createDb, demoUsers, runMigrations, seedDatabase } from '@dynapharm/db';
+import { startControlServer } from '../control/control-server.ts';
+import { inheritedEnv, type LauncherSettings } from '../env.ts';
+import type { FrontDoor } from '../front-door/front-door.ts';
+import { startHaproxy } from '../front-door/haproxy.ts';
+import { startNodeFrontDoor } from '../front-door/node-proxy.ts';
+import { GATEWAY_STATS_PATH } from '../front-door/routes.ts';
+import { type ManagedChild, startChild, tailOf } from '../process/child.ts';
+import { canListen, findExecutable, waitForHttp } from '../process/net.ts';
+import type { Progress } from '../progress.ts';
+import { startEmbeddedPostgres } from '../services/postgres.ts';
+import { redactUrl, resolveRedis } from '../services/redis.ts';
+import {
+  commandLineIncludes,
+  isAlive,
+  killLeftovers,
+  loadSecrets,
+  readState,
+  removeState,
+  writeState,
+} from '../state.ts';
+import { statusPage } from '../web/status-page.ts';
+import { hasWebBuild, STATUS_PATH, startWebServer } from '../web/web-server.ts';
+import { createGatewayFleet } from './gateways.ts';
+
+export interface LaunchOptions {
+  settings: LauncherSettings;
+  /** The launcher's whole environment (children inherit it, minus the launcher's own knobs). */
+  processEnv: NodeJS.ProcessEnv;
+  replicas: number;
+  frontDoor: 'auto' | 'haproxy' | 'node';
+  progress: Progress;
+}
+
+/** A running local cluster. */
+export interface LaunchedCluster {
+  /** Stops everything in order: front door, gateways (drain) and API, Redis, PostgreSQL. */
+  stop(): Promise<void>;
+  /** Kills every process group at once (second Ctrl-C). */
+  kill(): void;
+  /** Resolves when something the cluster cannot run without (API, PostgreSQL) has died. */
+  failed: Promise<string>;
+}
+
+/** Thrown when the launcher cannot start; the message is for the operator. */
+export class LaunchError extends Error {
+  override readonly name = 'LaunchError';
+}
+
+/** Starts the local cluster; on failure stops whatever it had started and throws. */
+export async function launch(options: LaunchOptions): Promise<LaunchedCluster> {
+  const { settings, progress } = options;
+  const { env, dataDir, repoRoot } = settings;
+  const logDir = join(dataDir, 'logs');
+  mkdirSync(logDir, { recursive: true });
+
+  const previous = readState(dataDir);
+  if (previous && previous.pid !== process.pid && isAlive(previous.pid)) {
+    if (commandLineIncludes(previous.pid, ['launcher'])) {
+      throw new LaunchError(
+        `a local cluster is already running (launcher pid ${previous.pid}, ${previous.frontDoorUrl}). Stop it with Ctrl-C in its terminal or kill ${previous.pid}.`,
+      );
+    }
+  }
+  if (previous) {
+    const killed = killLeftovers(previous, (pid) =>
+      commandLineIncludes(pid, ['gateway', 'api', 'postgres', 'haproxy', 'redis-server']),
+    );
+    if (killed.length > 0)
+      progress.line(`  cleaned up after a launcher that did not stop: ${killed.join(', ')}`);
+    removeState(dataDir);
+  }
+
+  const apiEntry = join(repoRoot, 'apps/api/dist/main.js');
+  const gatewayEntry = join(repoRoot, 'apps/gateway/dist/main.js');
+  for (const entry of [apiEntry, gatewayEntry]) {
+    if (!existsSync(entry)) throw new LaunchError(`${entry} is missing: run pnpm build first`);
+  }
+
+  const haproxyBinary =
+    options.frontDoor === 'node'
+      ? undefined
+      : findExecutable('haproxy', options.processEnv.PATH ?? '');
+  if (options.frontDoor === 'haproxy' && !haproxyBinary) {
+    throw new LaunchError('--front-door haproxy: haproxy is not on PATH (apt-get install haproxy)');
+  }
+
+  const ports: [string, number][] = [
+    ['FRONT_DOOR_PORT', env.FRONT_DOOR_PORT],
+    ['API_PORT', env.API_PORT],
+    ['CONTROL_PORT', env.CONTROL_PORT],
+    ['WEB_PORT', env.WEB_PORT],
+    ...Array.from({ length: options.replicas }, (_, i): [string, number] => [
+      'GATEWAY_BASE_PORT',
+      env.GATEWAY_BASE_PORT + i,
+    ]),
+  ];
+  if (haproxyBinary && env.HAPROXY_STATS_PORT > 0) {
+    ports.push(['HAPROXY_STATS_PORT', env.HAPROXY_STATS_PORT]);
+  }
+  for (const [name, port] of ports) {
+    if (!(await canListen(port))) {
+      throw new LaunchError(
+        `port ${port} (${name}) is in use; free it or set ${name} to another port`,
+      );
+    }
+  }
+
+  const secrets = loadSecrets(dataDir);
+  const childEnv = inheritedEnv(options.processEnv);
+  const frontDoorUrl = `http://localhost:${env.FRONT_DOOR_PORT}`;
+  const origins = [frontDoorUrl, `http://127.0.0.1:${env.FRONT_DOOR_PORT}`].join(',');
+  const prefix = env.REDIS_KEY_PREFIX ? { REDIS_KEY_PREFIX: env.REDIS_KEY_PREFIX } : {};
+  const controlToken = randomBytes(24).toString('base64url');
+
+  const extras: ManagedChild[] = [];
+  let api: ManagedChild | undefined;
+  let postgres: ManagedChild | undefined;
+  let frontDoor: FrontDoor | undefined;
+  let web: Server | undefined;
+  let control: Server | undefined;
+  let stopping = false;
+  let reportFailure: (reason: string) => void = () => {};
+  const failed = new Promise<string>((resolve) => {
+    reportFailure = resolve;
+  });
+
+  const saveState = () => {
+    if (!control) return;
+    const children = [
+      ...(postgres ? [postgres] : []),
+      ...extras,
+      ...(api ? [api] : []),
+      ...fleet.children(),
+      ...(frontDoor?.children() ?? []),
+    ];
+    writeState(dataDir, {
+      pid: process.pid,
+      controlPort: env.CONTROL_PORT,
+      controlToken,
+      startedAt: new Date().toISOString(),
+      frontDoorUrl,
+      children: children.map((c) => ({ name: c.name, pid: c.pid })),
+    });
+  };
+
+  // Known once Redis is resolved; replicas start after that.
+  let gatewayEnv: NodeJS.ProcessEnv = {};
+  const fleet = createGatewayFleet({
+    entry: gatewayEntry,
+    cwd: join(repoRoot, 'apps/gateway'),
+    logDir,
+    basePort: env.GATEWAY_BASE_PORT,
+    env: () => gatewayEnv,
+    onUnexpectedExit: (name, detail) =>
+      progress.line(
+        `! gateway ${name} ${detail}\n  (the front door skips it; pnpm cluster:scale restores the count)`,
+      ),
+    onChange: saveState,
+  });
+
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await new Promise<void>((resolve) => (control ? control.close(() => resolve()) : resolve()));
+    await frontDoor?.close().catch(() => {});
+    await Promise.all([fleet.stopAll(), api?.stop('SIGTERM', 20_000)]);
+    await new Promise<void>((resolve) => (web ? web.close(() => resolve()) : resolve()));
+    await Promise.all(extras.map((c) => c.stop('SIGTERM', 5_000)));
+    await postgres?.stop('SIGTERM', 20_000);
+    removeState(dataDir);
+  };
+  const kill = () => {
+    stopping = true;
+    fleet.killAll();
+    for (const child of [api, postgres, ...extras, ...(frontDoor?.children() ?? [])]) child?.kill();
+    removeState(dataDir);
+  };
+
+  try {
+    const databaseUrl = await progress.step(
+      env.DATABASE_URL ? 'PostgreSQL (DATABASE_URL)' : 'PostgreSQL (embedded)',
+      async () => {
+        if (env.DATABASE_URL) return env.DATABASE_URL;
+        const pg = await startEmbeddedPostgres({
+          dataDir,
+          logDir,
+          password: secrets.postgresPassword,
+          env: childEnv,
+        });
+        postgres = pg.child;
+        void pg.child.exited.then(() => {
+          if (!stopping) reportFailure(`PostgreSQL exited:\n${tailOf(pg.child.logFile)}`);
+        });
+        return pg.url;
+      },
+      (url) => redactUrl(url),
+    );
+
+    const redis = await progress.step(
+      'Redis',
+      async () => {
+        const handle = await resolveRedis({
+          redisUrl: env.REDIS_URL,
+          path: options.processEnv.PATH ?? '',
+          dataDir,
+          logDir,
+          env: childEnv,
+        });
+        if (handle.child) extras.push(handle.child);
+        return handle;
+      },
+      (r) =>
+        `${redactUrl(r.url)} (${r.source === 'redis-server' ? 'started redis-server' : r.source === 'local' ? 'already running' : 'REDIS_URL'})`,
+    );
+
+    await progress.step('migrations', () => runMigrations(databaseUrl));
+    await progress.step(
+      'demo data',
+      async () => {
+        const { db, close } = createDb(databaseUrl, {
+          max: 2,
+          applicationName: 'dynapharm-launcher',
+        });
+        try {
+          return await seedDatabase(db);
+        } finally {
+          await close();
+        }
+      },
+      (summary) =>
+        summary.skipped
+          ? 'already there'
+          : Object.entries(summary.counts)
+              .map(([k, n]) => `${n} ${k}`)
+              .join(', '),
+    );
+
+    const shared = {
+      ...childEnv,
+      NODE_ENV: childEnv.NODE_ENV ?? 'development',
+      REDIS_URL: redis.url,
+      AUTH_JWT_SECRET: secrets.authJwtSecret,
+      ALLOWED_ORIGINS: origins,
+      LOG_LEVEL: env.CHILD_LOG_LEVEL,
+      ...prefix,
+    };
+
+    await progress.step(`API :${env.API_PORT}`, async () => {
+      const child = startChild({
+        name: 'api',
+        command: process.execPath,
+        args: [apiEntry],
+        cwd: join(repoRoot, 'apps/api'),
+        env: {
+          ...shared,
+          PORT: String(env.API_PORT),
+          HOST: '127.0.0.1',
+          DATABASE_URL: databaseUrl,
+          AUTH_MODE: 'dev',
+          // Only the front door (on this machine) talks to it.
+          TRUST_PROXY: 'true',
+        },
+        logFile: join(logDir, 'api.log'),
+      });
+      api = child;
+      try {
+        await waitForHttp(`http://127.0.0.1:${env.API_PORT}/ready`, {
+          abort: child.exited,
+          what: 'the API',
+          timeoutMs: 60_000,
+        });
+      } catch (err) {
+        throw new Error(`${(err as Error).message}\n${tailOf(child.logFile)}`);
+      }
+      void child.exited.then(({ code, signal }) => {
+        if (!stopping) {
+          reportFailure(
+            `the API exited (code ${code}, signal ${signal}):\n${tailOf(child.logFile)}`,
+          );
+        }
+      });
+    });
+
+    gatewayEnv = { ...shared, PUBLISH_TOKEN: secrets.publishToken };
+    await progress.step(
+      `${options.replicas} gateway replicas :${env.GATEWAY_BASE_PORT}-${env.GATEWAY_BASE_PORT + options.replicas - 1}`,
+      () => fleet.scale(options.replicas),
+    );
+
+    web = await progress.step(
+      'web',
+      () =>
+        startWebServer({
+          port: env.WEB_PORT,
+          webDist: join(repoRoot, 'apps/web/dist'),
+          statusPage: () => statusPage(demoUsers),
+        }),
+      () =>
+        hasWebBuild(join(repoRoot, 'apps/web/dist'))
+          ? 'apps/web/dist'
+          : 'status page (apps/web is not built)',
+    );
+
+    frontDoor = await progress.step(
+      `front door :${env.FRONT_DOOR_PORT}`,
+      () => {
+        const api = { host: '127.0.0.1', port: env.API_PORT };
+        const webTarget = { host: '127.0.0.1', port: env.WEB_PORT };
+        if (haproxyBinary) {
+          return startHaproxy({
+            binary: haproxyBinary,
+            dataDir,
+            logDir,
+            env: childEnv,
+            config: {
+              frontDoorPort: env.FRONT_DOOR_PORT,
+              bindHost: env.FRONT_DOOR_HOST,
+              api,
+              web: webTarget,
+              gateways: fleet.targets(),
+              statsPort: env.HAPROXY_STATS_PORT,
+            },
+          });
+        }
+        return startNodeFrontDoor({
+          port: env.FRONT_DOOR_PORT,
+          host: env.FRONT_DOOR_HOST,
+          api,
+          web: webTarget,
+          gateways: fleet.targets(),
+        });
+      },
+      (door) =>
+        door.kind === 'haproxy'
+          ? `HAProxy (${haproxyBinary})`
+          : `Node proxy${options.frontDoor === 'node' ? '' : ' (haproxy is not on PATH)'}`,
+    );
+    fleet.attach(frontDoor);
+
+    control = await startControlServer({
+      port: env.CONTROL_PORT,
+      token: controlToken,
+      handlers: {
+        scale: (n) => fleet.scale(n),
+        status: () => ({
+          frontDoor: frontDoorUrl,
+          frontDoorKind: frontDoor?.kind,
+          replicas: fleet.count(),
+          gateways: fleet.children().map((c, i) => ({
+            name: c.name,
+            pid: c.pid,
+            url: `http://127.0.0.1:${env.GATEWAY_BASE_PORT + i}`,
+          })),
+          api: api ? { pid: api.pid, url: `http://127.0.0.1:${env.API_PORT}` } : undefined,
+          postgres: postgres ? { pid: postgres.pid } : 'external (DATABASE_URL)',
+          logs: logDir,
+        }),
+      },
+    });
+    saveState();
+  } catch (err) {
+    await stop().catch(() => {});
+    throw err;
+  }
+
+  printSummary(options, frontDoorUrl, logDir, frontDoor?.kind === 'haproxy');
+  return { stop, kill, failed };
+}
+
+function printSummary(options: LaunchOptions, url: string, logDir: string, haproxy: boolean) {
+  const { progress, settings } = options;
+  const { env } = settings;
+  const byRole = new Map<string, string[]>();
+  for (const u of demoUsers) byRole.set(u.role, [...(byRole.get(u.role) ?? []), u.id]);
+  progress.line('');
+  progress.line(`Dynapharm Realtime is up: ${url}`);
+  progress.line(`  web console      ${url}/`);
+  progress.line(
+    `  REST API         ${url}/api   (OpenAPI: ${url}/api/openapi.json, health: ${url}/api/health)`,
+  );
+  progress.line(`  Socket.IO        ${url}  path /ws  (sticky by the SERVERID cookie)`);
+  progress.line(`  gateway stats    ${url}${GATEWAY_STATS_PATH}   (page: ${url}${STATUS_PATH})`);
+  if (haproxy && env.HAPROXY_STATS_PORT > 0) {
+    progress.line(`  HAProxy stats    http://127.0.0.1:${env.HAPROXY_STATS_PORT}/`);
+  }
+  progress.line(`  logs             ${logDir}/`);
+  progress.line('');
+  progress.line('Demo logins (no password): POST /api/auth/dev-login {"userId": "<id>"}');
+  for (const [role, ids] of byRole) progress.line(`  ${role.padEnd(8)} ${ids.join(', ')}`);
+  progress.line(
+    `  e.g. curl -s -X POST ${url}/api/auth/dev-login -H 'content-type: application/json' -d '{"userId":"admin"}'`,
+  );
+  progress.line('');
+  progress.line('Scale the gateways: pnpm cluster:scale <1-20>   ·   status: pnpm cluster:status');
+  progress.line('Stop: Ctrl-C (gateways drain, PostgreSQL shuts down; nothing keeps running)');
+}

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { EnvError, inheritedEnv, loadSettings } from './env.ts';
+
+describe('loadSettings', () => {
+  it('applies the documented defaults and puts data under the repo', () => {
+    const { env, dataDir, repoRoot } = loadSettings({});
+    expect(env).toMatchObject({
+      FRONT_DOOR_PORT: 8080,
+      API_PORT: 3000,
+      GATEWAY_BASE_PORT: 8081,
+      GATEWAY_REPLICAS: 3,
+      CONTROL_PORT: 8079,
+      FRONT_DOOR: 'auto',
+    });
+    expect(dataDir).toBe(`${repoRoot}/.data`);
+  });
+
+  it('treats empty variables as unset and coerces numbers', () => {
+    const { env, dataDir } = loadSettings({
+      API_PORT: '',
+      GATEWAY_REPLICAS: '5',
+      LAUNCHER_DATA_DIR: '/tmp/x',
+    });
+    expect(env.API_PORT).toBe(3000);
+    expect(env.GATEWAY_REPLICAS).toBe(5);
+    expect(dataDir).toBe('/tmp/x');
+  });
+
+  it('names the variable at fault', () => {
+    expect(() => loadSettings({ GATEWAY_REPLICAS: '0' })).toThrow(/GATEWAY_REPLICAS/);
+    expect(() => loadSettings({ DATABASE_URL: 'mysql://x' })).toThrow(EnvError);
+  });
+
+  it('refuses ports that collide with each other or the gateway range', () => {
+    expect(() => loadSettings({ API_PORT: '8080' })).toThrow(/same port as FRONT_DOOR_PORT/);
+    expect(() => loadSettings({ API_PORT: '8090' })).toThrow(/gateway range 8081-8100/);
+  });
+});
+
+describe('inheritedEnv', () => {
+  it('keeps the rest of the environment but not the launcher knobs or PORT', () => {
+    expect(
+      inheritedEnv({
+        PATH: '/bin',
+        PORT: '1',
+        DATABASE_URL: 'postgres://x',
+        GATEWAY_REPLICAS: '2',
+      }),
+    ).toEqual({ PATH: '/bin' });
+  });
+});

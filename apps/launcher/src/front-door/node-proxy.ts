@@ -1,0 +1,189 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { createProxyServer } from 'http-proxy-3';
+import type { FrontDoor } from './front-door.ts';
+import { AFFINITY_COOKIE, type GatewayTarget, readCookie, routeFor } from './routes.ts';
+
+export interface NodeFrontDoorOptions {
+  port: number;
+  /** @default '0.0.0.0' */
+  host?: string;
+  api: { host: string; port: number };
+  web: { host: string; port: number };
+  gateways: readonly GatewayTarget[];
+  /** Gateway health check period. @default 2000 */
+  healthIntervalMs?: number;
+}
+
+/**
+ * Picks gateways the way HAProxy's `cookie SERVERID insert indirect` does: the
+ * replica named by the affinity cookie while it is healthy, else the next
+ * healthy one in turn (and the response then carries a fresh cookie).
+ */
+export class GatewayPool {
+  private targets: GatewayTarget[] = [];
+  private readonly healthy = new Set<string>();
+  private next = 0;
+
+  constructor(targets: readonly GatewayTarget[]) {
+    this.set(targets);
+  }
+
+  /** New targets count as healthy: the launcher adds a replica once its /health answers. */
+  set(targets: readonly GatewayTarget[]) {
+    const names = new Set(targets.map((t) => t.name));
+    for (const t of targets)
+      if (!this.targets.some((o) => o.name === t.name)) this.healthy.add(t.name);
+    for (const name of [...this.healthy]) if (!names.has(name)) this.healthy.delete(name);
+    this.targets = [...targets];
+  }
+
+  all(): readonly GatewayTarget[] {
+    return this.targets;
+  }
+
+  mark(name: string, ok: boolean) {
+    if (!this.targets.some((t) => t.name === name)) return;
+    if (ok) this.healthy.add(name);
+    else this.healthy.delete(name);
+  }
+
+  /** The target for a request; `fresh` means the client needs a new cookie. */
+  pick(cookie: string | undefined): { target: GatewayTarget; fresh: boolean } | undefined {
+    const sticky = this.targets.find((t) => t.name === cookie && this.healthy.has(t.name));
+    if (sticky) return { target: sticky, fresh: false };
+    const live = this.targets.filter((t) => this.healthy.has(t.name));
+    if (live.length === 0) return undefined;
+    const target = live[this.next++ % live.length];
+    return target ? { target, fresh: true } : undefined;
+  }
+}
+
+const url = (t: { host: string; port: number }) => `http://${t.host}:${t.port}`;
+
+/**
+ * The development front door used when HAProxy is not installed: same routes as
+ * the generated HAProxy config (`/api`, `/ws` with cookie affinity, `/ws-stats`,
+ * `/`), WebSocket upgrades included, and a health check that takes dead or
+ * draining gateways out of rotation. Not meant for production.
+ */
+export async function startNodeFrontDoor(options: NodeFrontDoorOptions): Promise<FrontDoor> {
+  const pool = new GatewayPool(options.gateways);
+  // xfwd: the API (TRUST_PROXY=true) and gateways see the browser's address.
+  const proxy = createProxyServer({ xfwd: true, proxyTimeout: 60_000 });
+  const freshCookie = new WeakMap<IncomingMessage, string>();
+
+  proxy.on('proxyRes', (proxyRes, req) => {
+    const name = freshCookie.get(req);
+    if (!name) return;
+    const cookie = `${AFFINITY_COOKIE}=${name}; Path=/; HttpOnly; SameSite=Lax`;
+    const existing = proxyRes.headers['set-cookie'] ?? [];
+    proxyRes.headers['set-cookie'] = [...existing, cookie];
+    // Like HAProxy's `nocache`: a shared cache must not hand one replica's cookie to everyone.
+    proxyRes.headers['cache-control'] = 'private, no-cache="set-cookie"';
+  });
+  proxy.on('error', (err, _req, res) => {
+    if ('writeHead' in res) {
+      const response = res as ServerResponse;
+      if (!response.headersSent) {
+        response.writeHead(502, { 'content-type': 'application/json' });
+        response.end(
+          JSON.stringify({ error: { code: 'bad_gateway', message: `upstream: ${err.message}` } }),
+        );
+      } else response.destroy();
+    } else (res as Socket).destroy();
+  });
+
+  const targetFor = (req: IncomingMessage) => {
+    const route = routeFor(req.url ?? '/');
+    req.url = route.path;
+    switch (route.to) {
+      case 'api':
+        return { target: url(options.api) };
+      case 'web':
+        return { target: url(options.web) };
+      case 'gateway-stats': {
+        const picked = pool.pick(undefined);
+        return picked ? { target: url(picked.target) } : undefined;
+      }
+      case 'gateway': {
+        const picked = pool.pick(readCookie(req.headers.cookie, AFFINITY_COOKIE));
+        if (!picked) return undefined;
+        if (picked.fresh) freshCookie.set(req, picked.target.name);
+        return { target: url(picked.target) };
+      }
+      default: {
+        const unreachable: never = route;
+        throw new Error(`unhandled route ${JSON.stringify(unreachable)}`);
+      }
+    }
+  };
+
+  const upgraded = new Set<Socket>();
+  const server = createServer((req, res) => {
+    const target = targetFor(req);
+    if (!target) {
+      res.writeHead(503, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { code: 'unavailable', message: 'no healthy gateway' } }));
+      return;
+    }
+    proxy.web(req, res, target);
+  });
+  server.on('upgrade', (req, socket: Socket, head) => {
+    const target = targetFor(req);
+    if (!target) {
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\n\r\n');
+      return;
+    }
+    upgraded.add(socket);
+    socket.once('close', () => upgraded.delete(socket));
+    proxy.ws(req, socket, head, target);
+  });
+
+  const interval = options.healthIntervalMs ?? 2_000;
+  const check = async () => {
+    await Promise.all(
+      pool.all().map(async (t) => {
+        try {
+          const res = await fetch(`${url(t)}/health`, { signal: AbortSignal.timeout(1_500) });
+          await res.body?.cancel();
+          pool.mark(t.name, res.status === 200);
+        } catch {
+          pool.mark(t.name, false);
+        }
+      }),
+    );
+  };
+  let checking = false;
+  const timer = setInterval(() => {
+    if (checking) return;
+    checking = true;
+    void check().finally(() => {
+      checking = false;
+    });
+  }, interval);
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '0.0.0.0', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+
+  return {
+    kind: 'node',
+    children: () => [],
+    async setGateways(gateways) {
+      pool.set(gateways);
+    },
+    async close() {
+      clearInterval(timer);
+      for (const socket of upgraded) socket.destroy();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
