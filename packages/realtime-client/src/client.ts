@@ -9,6 +9,18 @@ import { io, type Socket } from 'socket.io-client';
 import { backoffDelay } from './backoff.ts';
 import { ChangeMerger } from './merge.ts';
 
+const MAX_BUFFERED = 10_000;
+
+/** A failed fetch of missed changes; `permanent` when retrying cannot help (auth, bad request). */
+export class CatchUpError extends Error {
+  constructor(
+    message: string,
+    readonly permanent: boolean,
+  ) {
+    super(message);
+  }
+}
+
 export type ChangeHandler = (data: Record<string, unknown>, event: ChangeEvent) => void;
 
 export interface RealtimeClientOptions {
@@ -70,6 +82,8 @@ export class RealtimeClient {
   private buffer: ChangeEvent[] | undefined;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private catchUpTimer: ReturnType<typeof setInterval> | undefined;
+  private catchUpRetry: ReturnType<typeof setTimeout> | undefined;
+  private announced: Socket | undefined;
   private nextDelayHint: number | undefined;
   private firstConnect: { resolve: () => void; reject: (err: Error) => void } | undefined;
   /** Replica id of the gateway this client is connected to. */
@@ -111,6 +125,7 @@ export class RealtimeClient {
     this.wanted = false;
     clearTimeout(this.reconnectTimer);
     clearInterval(this.catchUpTimer);
+    clearTimeout(this.catchUpRetry);
     this.reconnectTimer = undefined;
     this.closeSocket();
   }
@@ -210,9 +225,7 @@ export class RealtimeClient {
     socket.on('server:hello', (info) => {
       this.replicaId = info.replicaId;
     });
-    socket.on('server:catch-up', () => {
-      void this.catchUp().catch(() => {});
-    });
+    socket.on('server:catch-up', () => this.catchUpInBackground(socket));
     socket.on('server:draining', (info) => {
       this.nextDelayHint = info.reconnectInMs;
     });
@@ -238,55 +251,90 @@ export class RealtimeClient {
 
   private async onConnected(socket: Socket<ServerToClientEvents, ClientToServerEvents>) {
     this.attempt = 0;
+    // Live events wait here until the catch-up has delivered everything before them.
     this.buffer = [];
     try {
       if (this.channels.size > 0) await this.request('subscribe', [...this.channels]);
       await this.catchUp();
     } catch (err) {
-      // The socket stays up; the periodic catch-up will try again.
-      this.buffer = undefined;
       if (socket !== this.socket) return;
-      this.failFirstConnect(err instanceof Error ? err : new Error(String(err)));
+      if (err instanceof CatchUpError && err.permanent) {
+        this.failFirstConnect(err);
+        return;
+      }
+      // The API is unreachable for now: keep buffering and try again.
+      this.retryCatchUp(socket, 1);
       return;
     }
-    if (socket !== this.socket) return;
+    this.caughtUp(socket);
+  }
+
+  private catchUpInBackground(socket: Socket<ServerToClientEvents, ClientToServerEvents>) {
+    this.catchUp().catch(() => this.retryCatchUp(socket, 1));
+  }
+
+  private retryCatchUp(
+    socket: Socket<ServerToClientEvents, ClientToServerEvents>,
+    attempt: number,
+  ) {
+    const { min, max } = this.opts.reconnectDelayMs ?? { min: 500, max: 15_000 };
+    clearTimeout(this.catchUpRetry);
+    this.catchUpRetry = setTimeout(
+      () => {
+        if (socket !== this.socket) return;
+        this.catchUp().then(
+          () => this.caughtUp(socket),
+          () => this.retryCatchUp(socket, attempt + 1),
+        );
+      },
+      backoffDelay(attempt, min, max),
+    );
+  }
+
+  /** Announces a connection once its first catch-up has succeeded. */
+  private caughtUp(socket: Socket<ServerToClientEvents, ClientToServerEvents>) {
+    if (socket !== this.socket || this.announced === socket) return;
+    this.announced = socket;
     const interval = this.opts.catchUpIntervalMs ?? 30_000;
     clearInterval(this.catchUpTimer);
     if (interval > 0) {
-      this.catchUpTimer = setInterval(() => void this.catchUp().catch(() => {}), interval);
+      this.catchUpTimer = setInterval(() => this.catchUpInBackground(socket), interval);
     }
     for (const h of this.connectHandlers) h({ replicaId: this.replicaId });
     this.firstConnect?.resolve();
     this.firstConnect = undefined;
   }
 
+  /**
+   * Fetches pages of missed changes, then releases the live events buffered
+   * meanwhile in offset order. If a fetch fails, nothing is released: live
+   * events keep waiting (and the last offset stays put) until a later catch-up
+   * succeeds, so a failed catch-up can never turn into a silent gap.
+   */
   private async runCatchUp() {
     this.buffer ??= [];
-    try {
-      const resources = [...new Set([...this.channels].map((c) => c.split('@')[0]))].join(',');
-      if (!this.started) {
-        const page = await this.fetchChanges(undefined, resources);
-        this.merger.reset(page.head);
-        this.started = true;
-      } else {
-        for (;;) {
-          const page = await this.fetchChanges(this.merger.lastOffset, resources);
-          if (page.resync) {
-            this.merger.reset(page.head);
-            for (const h of this.resyncHandlers) h(page.head);
-            break;
-          }
-          for (const change of page.changes) this.deliver(change);
-          if (page.nextAfter > this.merger.lastOffset) this.merger.lastOffset = page.nextAfter;
-          if (!page.hasMore) break;
+    const resources = [...new Set([...this.channels].map((c) => c.split('@')[0]))].join(',');
+    if (!this.started) {
+      const page = await this.fetchChanges(undefined, resources);
+      this.merger.reset(page.head);
+      this.started = true;
+    } else {
+      for (;;) {
+        const page = await this.fetchChanges(this.merger.lastOffset, resources);
+        if (page.resync) {
+          this.merger.reset(page.head);
+          for (const h of this.resyncHandlers) h(page.head);
+          break;
         }
+        for (const change of page.changes) this.deliver(change);
+        if (page.nextAfter > this.merger.lastOffset) this.merger.lastOffset = page.nextAfter;
+        if (!page.hasMore) break;
       }
-    } finally {
-      const buffered = this.buffer ?? [];
-      this.buffer = undefined;
-      buffered.sort((a, b) => a.offset - b.offset);
-      for (const change of buffered) this.deliver(change);
     }
+    const buffered = this.buffer ?? [];
+    this.buffer = undefined;
+    buffered.sort((a, b) => a.offset - b.offset);
+    for (const change of buffered) this.deliver(change);
   }
 
   private async fetchChanges(after: number | undefined, resources: string): Promise<ChangesPage> {
@@ -299,14 +347,20 @@ export class RealtimeClient {
       headers: token ? { authorization: `Bearer ${token}` } : {},
       credentials: 'include',
     });
-    if (!res.ok) throw new Error(`catch-up failed: HTTP ${res.status}`);
+    if (!res.ok) {
+      const permanent = res.status === 400 || res.status === 401 || res.status === 403;
+      throw new CatchUpError(`catch-up failed: HTTP ${res.status}`, permanent);
+    }
     return (await res.json()) as ChangesPage;
   }
 
   private receive(event: ChangeEvent) {
     if (typeof event !== 'object' || event === null || typeof event.offset !== 'number') return;
-    if (this.buffer) this.buffer.push(event);
-    else this.deliver(event);
+    if (!this.buffer) return this.deliver(event);
+    // Buffered events are only a shortcut: the pending catch-up fetches them
+    // again if they are dropped, because the last offset has not moved.
+    if (this.buffer.length < MAX_BUFFERED) this.buffer.push(event);
+    else this.buffer = [];
   }
 
   private deliver(event: ChangeEvent) {

@@ -1,5 +1,6 @@
 export * from './context.ts';
 export * from './database.ts';
+export * from './fault-proxy.ts';
 export * from './mode.ts';
 export * from './postgres.ts';
 export * from './process-control.ts';

@@ -138,15 +138,17 @@ describe('failures on the change path', () => {
   it('publishes changes committed while no relay ran (an API that died after commit)', async () => {
     const sys = await system({ gateways: 1, relay: false });
     const { rt, received } = await sys.client('admin', [], [0]);
+    await rt.connect();
+    await rt.subscribe(['clients']);
     const ids = await writeClients(sys, 10, 'Committed, not published');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(received.filter((e) => ids.includes(e.id))).toHaveLength(0);
     const recovering = await startTestApi({
       database: sys.api.database,
       keyPrefix: sys.api.keyPrefix,
       pollMs: 100,
     });
     cleanups.push(() => recovering.close());
-    await rt.connect();
-    await rt.subscribe(['clients']);
     await eventually(() => recovering.api.relay.isLeader(), 'the new relay');
     await eventually(
       () => ids.every((id) => received.some((e) => e.id === id)),
