@@ -31,8 +31,14 @@ export function createDb(url: string, options: CreateDbOptions = {}): DbHandle {
     max: options.max ?? 10,
     application_name: options.applicationName ?? 'dynapharm',
   });
-  // An idle client losing its connection must not crash the process; the pool replaces it.
+  // A client losing its connection must not crash the process. The pool's own
+  // listener covers idle clients only; a checked-out one (inside a transaction,
+  // between two queries) would emit an unhandled 'error'. The failing query still
+  // rejects, and the pool drops the broken client when it is released.
   pool.on('error', () => {});
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
   const db = drizzle(pool, { schema });
   let closed: Promise<void> | undefined;
   return {

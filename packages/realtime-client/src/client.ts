@@ -40,6 +40,8 @@ export interface RealtimeClientOptions {
   transports?: ('websocket' | 'polling')[];
   /** Safety net: catch up through the API this often while connected (0 disables). @default 30000 */
   catchUpIntervalMs?: number;
+  /** Catch-up requests slower than this are abandoned and retried. @default 15000 */
+  requestTimeoutMs?: number;
   /** Injected `fetch` (tests, old browsers). @default globalThis.fetch */
   fetch?: typeof fetch;
 }
@@ -346,6 +348,8 @@ export class RealtimeClient {
     const res = await doFetch(url, {
       headers: token ? { authorization: `Bearer ${token}` } : {},
       credentials: 'include',
+      // A hung request would hold live events back forever; give up and retry.
+      signal: AbortSignal.timeout(this.opts.requestTimeoutMs ?? 15_000),
     });
     if (!res.ok) {
       const permanent = res.status === 400 || res.status === 401 || res.status === 403;
