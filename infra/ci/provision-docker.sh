@@ -3,10 +3,13 @@
 #
 # The CI sandbox can reach only the npm registry and the Debian mirror, so no
 # image can be pulled from any container registry. Instead this script:
-#   1. installs docker.io + debootstrap from Debian when they are missing,
+#   1. installs docker.io, debootstrap and docker-compose (v1) from Debian
+#      when they are missing,
 #   2. starts dockerd in the background when no daemon answers,
 #   3. builds a Debian bookworm base image with debootstrap (cached tarball),
-#   4. builds postgres / redis / haproxy stand-ins from Debian packages,
+#   4. builds postgres / redis / haproxy stand-ins from Debian packages, and a
+#      node stand-in from the host's own Node binary (the base of the app
+#      images in infra/docker/Dockerfile),
 #   5. prints the resulting image names.
 #
 # Usage:
@@ -22,6 +25,7 @@
 #   DYNAPHARM_DOCKERD_LOG       dockerd log file (default /var/log/dynapharm-dockerd.log)
 #   DYNAPHARM_CACHE_DIR         cache dir for the rootfs tarball (default /var/cache/dynapharm)
 #   DYNAPHARM_FORCE_REBUILD=1   rebuild all images even when they look current
+#   DYNAPHARM_NODE_BINARY       Node binary put into the node stand-in (default: `node` on PATH)
 #
 # Idempotent: a second run reuses the daemon, the cached tarball and the images.
 # Any failure ends with a loud message on stderr and a non-zero exit status.
@@ -32,7 +36,7 @@ MODE="images"
 case "${1:-}" in
   --env) MODE="env" ;;
   "") ;;
-  -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
+  -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
   *) echo "provision-docker.sh: unknown argument '$1' (expected nothing or --env)" >&2; exit 2 ;;
 esac
 
@@ -45,6 +49,7 @@ BASE_IMAGE="dynapharm/debian:bookworm"
 POSTGRES_IMAGE="dynapharm/postgres:15"
 REDIS_IMAGE="dynapharm/redis:7"
 HAPROXY_IMAGE="dynapharm/haproxy:2"
+NODE_IMAGE="dynapharm/node:lts"
 HASH_LABEL="org.dynapharm.context-hash"
 # Bump when the rootfs customisation below changes, so the cached tarball is redone.
 ROOTFS_RECIPE_VERSION="1"
@@ -94,6 +99,11 @@ fi
 need_pkgs=()
 command -v dockerd >/dev/null 2>&1 || need_pkgs+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || need_pkgs+=(debootstrap)
+# Compose v1 (Python): bookworm has no v2 plugin, and docker-compose.yml is
+# written to work with both.
+if ! command -v docker-compose >/dev/null 2>&1 && ! docker compose version >/dev/null 2>&1; then
+  need_pkgs+=(docker-compose)
+fi
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
   log "installing ${need_pkgs[*]} via apt"
   export DEBIAN_FRONTEND=noninteractive
@@ -371,6 +381,30 @@ build_stand_in "$POSTGRES_IMAGE" "$STAND_INS_DIR/postgres"
 build_stand_in "$REDIS_IMAGE" "$STAND_INS_DIR/redis"
 build_stand_in "$HAPROXY_IMAGE" "$STAND_INS_DIR/haproxy"
 
+# The node stand-in carries the host's Node binary, so its build context is
+# assembled outside the repository; the binary is part of the context hash, so
+# a Node upgrade on the host rebuilds the image. Official and NodeSource
+# binaries need only libc, libstdc++ and libgcc, all in minbase; Debian's own
+# nodejs links a shared libnode and is refused.
+build_node_stand_in() {
+  local node_bin ctx
+  node_bin="${DYNAPHARM_NODE_BINARY:-$(command -v node || true)}"
+  [ -n "$node_bin" ] || die "no node binary on PATH for the $NODE_IMAGE stand-in (set DYNAPHARM_NODE_BINARY)"
+  node_bin="$(readlink -f "$node_bin")"
+  if ldd "$node_bin" 2>/dev/null | grep -q 'libnode'; then
+    die "$node_bin links a shared libnode (Debian's nodejs package); use an official or NodeSource build"
+  fi
+  ctx="$CACHE_DIR/node-stand-in"
+  rm -rf "$ctx"
+  mkdir -p "$ctx"
+  cp "$STAND_INS_DIR/node/Dockerfile" "$ctx/Dockerfile"
+  cp "$node_bin" "$ctx/node"
+  chmod 0755 "$ctx/node"
+  build_stand_in "$NODE_IMAGE" "$ctx"
+  rm -rf "$ctx"
+}
+build_node_stand_in
+
 # Drop dangling layers left by rebuilds (cheap, keeps disk use flat across runs).
 "$DOCKER" image prune -f --filter "label=$HASH_LABEL" >/dev/null 2>&1 || true
 
@@ -382,9 +416,10 @@ if [ "$MODE" = env ]; then
   echo "export POSTGRES_IMAGE=$POSTGRES_IMAGE"
   echo "export REDIS_IMAGE=$REDIS_IMAGE"
   echo "export HAPROXY_IMAGE=$HAPROXY_IMAGE"
+  echo "export NODE_IMAGE=$NODE_IMAGE"
   echo "export TESTCONTAINERS_RYUK_DISABLED=true"
 else
-  for img in "$BASE_IMAGE" "$POSTGRES_IMAGE" "$REDIS_IMAGE" "$HAPROXY_IMAGE"; do
+  for img in "$BASE_IMAGE" "$POSTGRES_IMAGE" "$REDIS_IMAGE" "$HAPROXY_IMAGE" "$NODE_IMAGE"; do
     printf '%-28s %s\n' "$img" "$("$DOCKER" image inspect -f '{{ .Id }} {{ .Size }}' "$img" | awk '{ printf "%s %.0fMB", substr($1, 8, 12), $2 / 1000000 }')"
   done
 fi

@@ -1,0 +1,312 @@
+import { RealtimeClient } from '@dynapharm/realtime-client';
+import type { ChangeEvent, ClientToServerEvents, ServerToClientEvents } from '@dynapharm/types';
+import { io, type Socket } from 'socket.io-client';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createStack, eventually, type Stack, sleep } from './stack.ts';
+
+// The containerised cluster of docker-compose.yml, driven only through its
+// front door (HAProxy): the API under /api, three gateway replicas under /ws
+// (cookie affinity), the web console under /. Images must exist
+// (`pnpm test:compose` builds them first).
+
+const PORT = Number(process.env.COMPOSE_TEST_PORT ?? 18080);
+const PROJECT = process.env.COMPOSE_TEST_PROJECT ?? 'dynapharm-ci';
+
+let stack: Stack;
+let base: string;
+let token: string;
+let branchId: string;
+const suiteStarted = Date.now();
+let failed = false;
+
+type GatewaySocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+const sockets: GatewaySocket[] = [];
+const clients: RealtimeClient[] = [];
+
+async function http(path: string, init: { method?: string; json?: unknown } = {}) {
+  const headers: Record<string, string> = {};
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (init.json !== undefined) headers['content-type'] = 'application/json';
+  return fetch(`${base}${path}`, {
+    method: init.method ?? 'GET',
+    headers,
+    body: init.json === undefined ? undefined : JSON.stringify(init.json),
+    signal: AbortSignal.timeout(10_000),
+  });
+}
+
+/** POST /api/clients through the front door; returns the new id. */
+async function createClient(fullName: string): Promise<string> {
+  const res = await http('/api/clients', { method: 'POST', json: { branchId, fullName } });
+  if (res.status !== 201) throw new Error(`POST /api/clients: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { id: string }).id;
+}
+
+async function clusterReplicas(): Promise<number> {
+  const res = await http('/ws-stats');
+  if (!res.ok) throw new Error(`/ws-stats: ${res.status}`);
+  return ((await res.json()) as { totals: { replicas: number } }).totals.replicas;
+}
+
+interface Recorded {
+  socket: GatewaySocket;
+  hellos: string[];
+  events: ChangeEvent[];
+  /** Disconnects and errors, each as `<kind>: <reason>`; any entry is a failure. */
+  troubles: string[];
+  /** Completed long-polling requests (polling transport only). */
+  polls: number;
+}
+
+/**
+ * A raw socket.io-client through the front door, like a browser: cookies kept
+ * (`withCredentials`, so HAProxy's SERVERID cookie comes back on every poll),
+ * no automatic reconnection (a reconnect would hide a lost session).
+ */
+async function connectRaw(transports: ('websocket' | 'polling')[]): Promise<Recorded> {
+  const socket: GatewaySocket = io(base, {
+    path: '/ws',
+    transports,
+    upgrade: false,
+    auth: { token },
+    withCredentials: true,
+    reconnection: false,
+    forceNew: true,
+    timeout: 10_000,
+  });
+  sockets.push(socket);
+  const rec: Recorded = { socket, hellos: [], events: [], troubles: [], polls: 0 };
+  socket.on('server:hello', ({ replicaId }) => rec.hellos.push(replicaId));
+  socket.onAny((name: string, event: ChangeEvent) => {
+    if (name.startsWith('clients:')) rec.events.push(event);
+  });
+  socket.on('disconnect', (reason) => rec.troubles.push(`disconnect: ${reason}`));
+  socket.on('connect_error', (err) => rec.troubles.push(`connect_error: ${err.message}`));
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', () => resolve());
+    socket.once('connect_error', reject);
+  });
+  const engine = socket.io.engine;
+  engine.on('error', (err: unknown) => rec.troubles.push(`engine error: ${String(err)}`));
+  engine.transport.on('pollComplete', () => {
+    rec.polls += 1;
+  });
+  const ack = await socket.timeout(10_000).emitWithAck('subscribe', ['clients']);
+  expect(ack.granted).toEqual(['clients']);
+  await eventually(() => rec.hellos[0], 'server:hello');
+  return rec;
+}
+
+beforeAll(async () => {
+  stack = await createStack({ project: PROJECT, frontDoorPort: PORT, gateways: 3 });
+  base = stack.frontDoor;
+  // Leftovers of an interrupted run would hold the port and the volume.
+  await stack.down();
+  try {
+    await startCluster();
+  } catch (err) {
+    failed = true;
+    throw err;
+  }
+}, 240_000);
+
+async function startCluster() {
+  const started = Date.now();
+  await stack.compose(['up', '-d'], 180_000);
+  // The API answers /ready once PostgreSQL and Redis do; /ws-stats counts the
+  // gateways announcing themselves in Redis; / is the web console.
+  await eventually(
+    async () => ((await http('/api/ready')).status === 200 ? true : undefined),
+    'GET /api/ready through the front door',
+    90_000,
+    500,
+  );
+  await eventually(
+    async () => ((await clusterReplicas()) === 3 ? true : undefined),
+    'three gateway replicas',
+    60_000,
+    500,
+  );
+  await eventually(
+    async () => ((await http('/')).status === 200 ? true : undefined),
+    'GET / (web)',
+    30_000,
+    500,
+  );
+  console.log(`[compose] ${stack.command} up -> healthy front door in ${Date.now() - started} ms`);
+
+  const login = await http('/api/auth/dev-login', { method: 'POST', json: { userId: 'admin' } });
+  expect(login.status).toBe(200);
+  token = ((await login.json()) as { token: string }).token;
+  const branches = await http('/api/branches?limit=5');
+  expect(branches.status).toBe(200);
+  const first = ((await branches.json()) as { items: { id: string }[] }).items[0];
+  if (!first) throw new Error('the seeded database has no branches');
+  branchId = first.id;
+}
+
+afterEach((ctx) => {
+  if (ctx.task.result?.state === 'fail') failed = true;
+  for (const s of sockets.splice(0)) s.disconnect();
+  for (const c of clients.splice(0)) c.disconnect();
+});
+
+afterAll(async () => {
+  if (!stack) return;
+  if (failed) console.error(`[compose] service logs:\n${await stack.logs(60)}`);
+  await stack.down();
+  console.log(
+    `[compose] suite incl. teardown: ${((Date.now() - suiteStarted) / 1000).toFixed(1)} s`,
+  );
+}, 180_000);
+
+describe('docker compose cluster behind HAProxy', () => {
+  it('serves the web console, the API and the gateway stats on one port', async () => {
+    const page = await http('/');
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    expect(await page.text()).toMatch(/<html/i);
+    expect((await http('/api/health')).status).toBe(200);
+    const stats = await http('/ws-stats');
+    const body = (await stats.json()) as { replicas: { replicaId: string }[] };
+    expect(new Set(body.replicas.map((r) => r.replicaId)).size).toBe(3);
+  });
+
+  it('delivers an API write to a WebSocket client and to a polling-only client', async () => {
+    const ws = await connectRaw(['websocket']);
+    const polling = await connectRaw(['polling']);
+    expect(ws.socket.io.engine.transport.name).toBe('websocket');
+    expect(polling.socket.io.engine.transport.name).toBe('polling');
+
+    const id = await createClient('Compose Fan Out');
+    await eventually(
+      () => (ws.events.some((e) => e.id === id) ? true : undefined),
+      'the write on the WebSocket client',
+    );
+    await eventually(
+      () => (polling.events.some((e) => e.id === id) ? true : undefined),
+      'the write on the polling client',
+    );
+    expect(ws.events.find((e) => e.id === id)).toMatchObject({
+      resource: 'clients',
+      action: 'created',
+      branchId,
+      version: 1,
+    });
+    expect(ws.troubles).toEqual([]);
+    expect(polling.troubles).toEqual([]);
+  });
+
+  it('keeps a polling-only client on its replica for 30 s of long-polls', async () => {
+    const polling = await connectRaw(['polling']);
+    const replica = polling.hellos[0];
+    const sid = polling.socket.id;
+    // Each delivered write completes the pending long-poll, so the client
+    // sends a new GET (carrying the affinity cookie) every 1.5 s; a request
+    // routed to another replica would get 400 "Session ID unknown" and close
+    // the session.
+    const ids: string[] = [];
+    const until = Date.now() + 30_000;
+    while (Date.now() < until) {
+      ids.push(await createClient(`Polling ${ids.length}`));
+      await sleep(1_500);
+    }
+    await eventually(
+      () => (ids.every((id) => polling.events.some((e) => e.id === id)) ? true : undefined),
+      `all ${ids.length} writes on the polling client`,
+    );
+    console.log(
+      `[compose] polling client: ${polling.polls} long-polls on ${replica} over 30 s, ${ids.length} writes received`,
+    );
+    expect(polling.troubles).toEqual([]);
+    expect(polling.hellos).toEqual([replica]);
+    expect(polling.socket.connected).toBe(true);
+    expect(polling.socket.id).toBe(sid);
+    expect(polling.polls).toBeGreaterThanOrEqual(ids.length);
+  }, 60_000);
+
+  it('loses no change for RealtimeClients while gateways scale 3 → 5 → 2 under writes', async () => {
+    // Several clients, so that leastconn puts some on the replicas that the
+    // scale-down removes (compose drops the highest-numbered containers).
+    const received = new Map<RealtimeClient, ChangeEvent[]>();
+    const replicasSeen = new Map<RealtimeClient, string[]>();
+    for (let i = 0; i < 9; i++) {
+      const rt = new RealtimeClient({
+        wsUrl: base,
+        token,
+        reconnectDelayMs: { min: 100, max: 1_000 },
+        // Only resume-after-reconnect may fill gaps, not the periodic safety net.
+        catchUpIntervalMs: 0,
+      });
+      clients.push(rt);
+      const events: ChangeEvent[] = [];
+      received.set(rt, events);
+      replicasSeen.set(rt, []);
+      rt.on('*', (_data, event) => {
+        if (event.resource === 'clients') events.push(event);
+      });
+      rt.onConnect(({ replicaId }) => replicasSeen.get(rt)?.push(replicaId ?? '?'));
+      await rt.connect();
+      await rt.subscribe(['clients']);
+    }
+
+    const written: string[] = [];
+    const writeErrors: string[] = [];
+    let writing = true;
+    const writer = (async () => {
+      while (writing) {
+        try {
+          written.push(await createClient(`Scaling ${written.length}`));
+        } catch (err) {
+          writeErrors.push((err as Error).message);
+        }
+        await sleep(150);
+      }
+    })();
+
+    try {
+      await sleep(2_000);
+      await stack.compose(['up', '-d', '--no-recreate', '--scale', 'gateway=5'], 120_000);
+      await eventually(
+        async () => ((await clusterReplicas()) === 5 ? true : undefined),
+        'five gateway replicas',
+        60_000,
+        500,
+      );
+      // Let HAProxy's DNS resolution (hold valid 5 s) put the new ones in rotation.
+      await sleep(6_000);
+      await stack.compose(['up', '-d', '--no-recreate', '--scale', 'gateway=2'], 120_000);
+      expect(await stack.containers('gateway')).toHaveLength(2);
+      await eventually(
+        async () => ((await clusterReplicas()) === 2 ? true : undefined),
+        'two gateway replicas',
+        60_000,
+        500,
+      );
+      await sleep(2_000);
+    } finally {
+      writing = false;
+      await writer;
+    }
+
+    expect(writeErrors).toEqual([]);
+    expect(written.length).toBeGreaterThan(50);
+    for (const [rt, events] of received) {
+      await eventually(
+        () => (written.every((id) => events.some((e) => e.id === id)) ? true : undefined),
+        `all ${written.length} writes on client ${clients.indexOf(rt)}`,
+        30_000,
+      );
+      // Once each, in offset order.
+      const ofWritten = events.filter((e) => written.includes(e.id));
+      expect(ofWritten).toHaveLength(written.length);
+      const offsets = ofWritten.map((e) => e.offset);
+      expect(offsets).toEqual([...offsets].sort((a, b) => a - b));
+    }
+    const moved = [...replicasSeen.values()].filter((seen) => seen.length > 1).length;
+    console.log(
+      `[compose] scaling: ${written.length} writes, ${moved}/${clients.length} clients moved replica and resumed`,
+    );
+    // The resume path was exercised, not just steady delivery.
+    expect(moved).toBeGreaterThan(0);
+  }, 180_000);
+});
