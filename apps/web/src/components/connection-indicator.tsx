@@ -11,6 +11,9 @@ export function ConnectionIndicator() {
   return (
     <output
       className={connected ? 'conn conn-on' : 'conn conn-off'}
+      data-testid="connection"
+      data-state={connected ? 'live' : 'offline'}
+      data-replica={connected ? replicaId : undefined}
       title={connected ? `Connected to gateway replica ${replicaId ?? '?'}` : 'Reconnecting…'}
     >
       <span className="conn-dot" aria-hidden="true" />

@@ -60,6 +60,8 @@ export function DataTable<T extends VersionedRow>(props: DataTableProps<T>) {
                   .trim() || undefined
               }
               data-id={row.id}
+              data-version={row.version}
+              data-sync={row.syncMark}
             >
               {columns.map((c, i) => (
                 <td

@@ -8,7 +8,7 @@ export function OfflineBanner() {
   const waiting = (stats?.pending ?? 0) + (stats?.syncing ?? 0);
   if (online) return null;
   return (
-    <div className="banner banner-offline" role="status">
+    <div className="banner banner-offline" role="status" data-testid="offline-banner">
       You are offline. Changes are saved on this device
       {waiting > 0 ? ` (${waiting} waiting)` : ''} and will sync when the network is back.
     </div>

@@ -11,6 +11,9 @@ export function QueueBadge() {
       href="#/queue"
       className={trouble > 0 ? 'badge badge-warn' : 'badge'}
       aria-label={`Sync queue: ${label}`}
+      data-testid="queue-badge"
+      data-pending={pending}
+      data-trouble={trouble}
     >
       Queue {pending}
       {trouble > 0 ? ` · ${trouble}!` : ''}

@@ -10,6 +10,7 @@ import {
   sessionFromToken,
 } from './auth.ts';
 import { STORAGE_KEYS } from './config.ts';
+import { useOnline } from './use-online.ts';
 
 interface SessionValue {
   session: Session | undefined;
@@ -60,9 +61,15 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const [branches, setBranches] = useState<Branch[]>([]);
   const [branchId, setBranchIdState] = useState('');
 
+  // Runs again when the network comes back: a console reloaded offline has no branch list yet.
+  const online = useOnline();
   useEffect(() => {
     if (!session) {
       setBranches([]);
+      return;
+    }
+    if (!online) {
+      setBranchIdState((current) => current || (session.user.branches[0] ?? ''));
       return;
     }
     let live = true;
@@ -82,7 +89,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     return () => {
       live = false;
     };
-  }, [session]);
+  }, [session, online]);
 
   const signIn = useCallback((token: string, user: DemoUser) => {
     saveSession(token, user);

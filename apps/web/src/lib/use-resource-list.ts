@@ -30,7 +30,7 @@ export function useResourceList<T extends VersionedRow>(
   query: Omit<ListQuery, 'cursor' | 'limit'>,
   matches?: (row: T) => boolean,
 ): ResourceList<T> {
-  const { resyncCount } = useRealtime();
+  const { resyncCount, connected } = useRealtime();
   const { ops } = useQueue();
   const [rows, setRows] = useState<T[]>([]);
   const [loading, setLoading] = useState(true);
@@ -66,6 +66,13 @@ export function useResourceList<T extends VersionedRow>(
       live = false;
     };
   }, [resource, queryKey, cursor, reloads, resyncCount]);
+
+  // A page loaded offline (say, reloaded from the service worker's cache) has
+  // no rows yet: load them once the connection is back. Live events cover the rest.
+  const failed = error !== undefined;
+  useEffect(() => {
+    if (connected && failed) setReloads((n) => n + 1);
+  }, [connected, failed]);
 
   useEffect(() => {
     const map = timers.current;

@@ -65,7 +65,13 @@ export function QueuePage() {
           {g.items.length === 0 ? <p className="empty">None.</p> : null}
           <ul className="queue-list">
             {g.items.map((op) => (
-              <li key={op.opId} className={`queue-item queue-${op.status}`}>
+              <li
+                key={op.opId}
+                className={`queue-item queue-${op.status}`}
+                data-testid="queue-item"
+                data-status={op.status}
+                data-record-id={op.recordId}
+              >
                 <div>
                   <strong>{summary(op)}</strong>
                   <small>
