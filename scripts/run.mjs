@@ -90,10 +90,10 @@ if (command !== 'summary') ensureInstalled();
 switch (command) {
   case 'test': {
     clearReports();
-    const unit = pnpm(['exec', 'turbo', 'run', 'test', '--output-logs=errors-only']);
+    const unit = pnpm(['exec', 'turbo', 'run', 'test', '--output-logs=errors-only', '--continue']);
     // Integration suites start their own PostgreSQL and Redis; one package at a
     // time keeps a 2-core machine from starving timing-sensitive tests.
-    const int = pnpm(['exec', 'turbo', 'run', 'test:int', '--concurrency=1']);
+    const int = pnpm(['exec', 'turbo', 'run', 'test:int', '--concurrency=1', '--continue']);
     const { failed } = printSummary();
     process.exit(unit || int || (failed > 0 ? 1 : 0));
     break;

@@ -11,27 +11,38 @@ import type { TestServer } from './server.ts';
 export interface StartPostgresOptions {
   /** Force a mode instead of detecting one. */
   mode?: 'containers' | 'local';
+  /**
+   * Keep PostgreSQL's durability settings. By default tests run with fsync and
+   * synchronous commit off (fast clones), which lets a killed server lose
+   * commits it already acknowledged; failure tests that restart it need this.
+   * @default false
+   */
+  durable?: boolean;
 }
 
 const USER = 'postgres';
 const PASSWORD = 'postgres';
 
-// Durability is not what tests check; skipping fsync makes template clones cheap.
-const SERVER_FLAGS = [
+const BASE_FLAGS = ['-c', 'max_connections=300'];
+// Most tests do not check durability; skipping it makes template clones cheap.
+const FAST_FLAGS = [
   '-c',
   'fsync=off',
   '-c',
   'synchronous_commit=off',
   '-c',
   'full_page_writes=off',
-  '-c',
-  'max_connections=300',
 ];
+
+function serverFlags(durable: boolean) {
+  return durable ? BASE_FLAGS : [...BASE_FLAGS, ...FAST_FLAGS];
+}
 
 /** Starts PostgreSQL for tests, in a container or as an embedded local server. */
 export async function startPostgres(options: StartPostgresOptions = {}): Promise<TestServer> {
   const mode = await detectStackMode(options.mode);
-  return mode === 'containers' ? startPostgresContainer() : startLocalPostgres();
+  const flags = serverFlags(options.durable ?? false);
+  return mode === 'containers' ? startPostgresContainer(flags) : startLocalPostgres(flags);
 }
 
 function adminUrl(port: number) {
@@ -68,13 +79,13 @@ class FixedPortPostgreSqlContainer extends PostgreSqlContainer {
   }
 }
 
-async function startPostgresContainer(): Promise<TestServer> {
+async function startPostgresContainer(flags: string[]): Promise<TestServer> {
   const port = await freePort();
   const started = await new FixedPortPostgreSqlContainer(images.postgres(), port)
     .withUsername(USER)
     .withPassword(PASSWORD)
     .withDatabase('postgres')
-    .withCommand(['postgres', ...SERVER_FLAGS])
+    .withCommand(['postgres', ...flags])
     .start();
   const url = adminUrl(port);
   return containerControls(started, 'postgres', port, url, () => waitForPostgres(url));
@@ -102,7 +113,7 @@ async function createEmbeddedPostgres(
   return server;
 }
 
-async function startLocalPostgres(): Promise<TestServer> {
+async function startLocalPostgres(flags: string[]): Promise<TestServer> {
   const port = await freePort();
   const databaseDir = await mkdtemp(join(tmpdir(), 'dynapharm-pg-'));
   const server = await createEmbeddedPostgres({
@@ -112,7 +123,7 @@ async function startLocalPostgres(): Promise<TestServer> {
     password: PASSWORD,
     persistent: true,
     createPostgresUser: true,
-    postgresFlags: SERVER_FLAGS,
+    postgresFlags: flags,
     onLog: () => {},
     onError: () => {},
   });

@@ -45,7 +45,10 @@ async function startGateway(i: number, port?: number) {
 
 beforeAll(async () => {
   const mode = stack().mode;
-  [postgres, redis] = await Promise.all([startPostgres({ mode }), startRedis({ mode })]);
+  [postgres, redis] = await Promise.all([
+    startPostgres({ mode, durable: true }),
+    startRedis({ mode }),
+  ]);
   await runMigrations(postgres.url);
   const seeded = createDb(postgres.url, { max: 2 });
   await seedDatabase(seeded.db, { clientsPerBranch: 2, ordersPerBranch: 1, reportDays: 1 });

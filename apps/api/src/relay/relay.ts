@@ -135,15 +135,24 @@ export function createRelay(options: RelayOptions): Relay {
     }
   }
 
+  // Rows with an offset but no `published_at` exist only after a takeover or a
+  // failed cycle. Looking for them costs a scan of every published row (no
+  // index covers `published_at IS NULL`), so the leader only looks when one of
+  // those happened.
+  let mayHaveUnsent = true;
+
   async function claimBatch(client: pg.Client): Promise<SyncLogRow[]> {
-    // Rows that got an offset but were never confirmed go out first, in order.
-    const unsent = await client.query<SyncLogRow>(
-      `SELECT ${SYNC_LOG_COLUMNS} FROM sync_log
-        WHERE "offset" IS NOT NULL AND published_at IS NULL
-        ORDER BY "offset" LIMIT $1`,
-      [batchSize],
-    );
-    if (unsent.rows.length > 0) return unsent.rows;
+    if (mayHaveUnsent) {
+      // Rows that got an offset but were never confirmed go out first, in order.
+      const unsent = await client.query<SyncLogRow>(
+        `SELECT ${SYNC_LOG_COLUMNS} FROM sync_log
+          WHERE "offset" IS NOT NULL AND published_at IS NULL
+          ORDER BY "offset" LIMIT $1`,
+        [batchSize],
+      );
+      if (unsent.rows.length > 0) return unsent.rows;
+      mayHaveUnsent = false;
+    }
     // Per record, id order is commit order (a later change of a row waits for
     // the earlier one's lock), so numbering visible rows by id keeps versions
     // of one record in order.
@@ -174,11 +183,22 @@ export function createRelay(options: RelayOptions): Relay {
     await publish(changes);
     const first = changes[0]?.offset ?? 0;
     const last = changes[changes.length - 1]?.offset ?? 0;
-    await client.query(
-      `UPDATE sync_log SET published_at = clock_timestamp()
-        WHERE "offset" BETWEEN $1 AND $2 AND published_at IS NULL`,
-      [first, last],
-    );
+    // Losing this mark in a crash only means publishing the batch again, which
+    // clients tolerate (at-least-once), so it need not wait for the WAL flush.
+    // The claim above must: its offsets are what clients resume from.
+    await client.query('BEGIN');
+    try {
+      await client.query('SET LOCAL synchronous_commit = off');
+      await client.query(
+        `UPDATE sync_log SET published_at = clock_timestamp()
+          WHERE "offset" BETWEEN $1 AND $2 AND published_at IS NULL`,
+        [first, last],
+      );
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    }
     if (metrics) {
       const now = Date.now();
       metrics.relayPublished.inc(changes.length);
@@ -236,6 +256,7 @@ export function createRelay(options: RelayOptions): Relay {
     );
     client.on('notification', notify);
     await client.query('LISTEN sync_log');
+    mayHaveUnsent = true;
     let failures = 0;
     let lastSample = 0;
     let lastTrim = 0;
@@ -254,6 +275,7 @@ export function createRelay(options: RelayOptions): Relay {
         if (count < batchSize) await waitForWork(pollIntervalMs);
       } catch (err) {
         if (!leader) return; // connection lost: leadership is gone with it
+        mayHaveUnsent = true;
         failures += 1;
         metrics?.relayErrors.inc();
         const delay = Math.min(5000, 100 * 2 ** Math.min(failures, 6)) * (0.5 + Math.random());
