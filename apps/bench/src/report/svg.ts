@@ -124,7 +124,8 @@ export function renderSvg(r: BenchResult): string {
     )
     .join('\n');
   const subtitle = `${r.connections.toLocaleString('en-US')} connections · ${r.branches} rooms · ${r.writesPerSec} writes/s · payload ${r.options.payloadBytes} B · ${r.machine.cpus} CPUs · ${r.finishedAt.slice(0, 16).replace('T', ' ')} UTC`;
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif">
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" role="img">
+<title>Dynapharm Realtime benchmark: ${esc(subtitle)}</title>
 <rect width="100%" height="100%" fill="#fff"/>
 <text x="20" y="24" font-size="16" font-weight="bold">Dynapharm Realtime — proof under load</text>
 <text x="20" y="42" font-size="12" fill="#444">${esc(subtitle)}</text>
