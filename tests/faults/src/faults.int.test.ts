@@ -222,24 +222,31 @@ describe('fault injection', () => {
     const db = new pg.Client({ connectionString: postgres.url });
     db.on('error', () => {});
     await db.connect();
-    let expected: { offset: number; record_id: string; version: number }[] = [];
+    // First let the relay number every logged change of the written records,
+    // then wait for every client to have applied all of them.
     const deadline = Date.now() + 60_000;
+    const pending = async () => {
+      const { rows } = await db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM sync_log
+          WHERE record_id = ANY($1::uuid[]) AND ("offset" IS NULL OR published_at IS NULL)`,
+        [written],
+      );
+      return rows[0]?.n ?? 0;
+    };
+    while ((await pending()) > 0 && Date.now() < deadline) await sleep(200);
+    const { rows: logged } = await db.query<{ offset: string; record_id: string; version: number }>(
+      `SELECT "offset", record_id, version FROM sync_log
+        WHERE resource = 'clients' AND "offset" > $1 AND record_id = ANY($2::uuid[])
+        ORDER BY "offset"`,
+      [startOffset, written],
+    );
+    const expected = logged.map((r) => ({ ...r, offset: Number(r.offset) }));
     const complete = () =>
-      expected.length > 0 &&
       clients.every((c) => {
         const got = new Set(c.applied.map((e) => e.offset));
         return expected.every((row) => got.has(row.offset));
       });
-    while (!complete() && Date.now() < deadline) {
-      const { rows } = await db.query<{ offset: string; record_id: string; version: number }>(
-        `SELECT "offset", record_id, version FROM sync_log
-          WHERE resource = 'clients' AND "offset" > $1 AND record_id = ANY($2::uuid[])
-          ORDER BY "offset"`,
-        [startOffset, written],
-      );
-      expected = rows.map((r) => ({ ...r, offset: Number(r.offset) }));
-      await sleep(500);
-    }
+    while (!complete() && Date.now() < deadline) await sleep(200);
     const { rows: unnumbered } = await db.query(
       `SELECT count(*)::int AS n FROM sync_log WHERE record_id = ANY($1::uuid[]) AND "offset" IS NULL`,
       [written],
