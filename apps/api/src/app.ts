@@ -35,6 +35,8 @@ export interface AppDeps {
   trustProxy?: boolean;
   isLeader: () => boolean;
   isDraining: () => boolean;
+  /** Called after every successful write (the relay is woken by it). */
+  onCommitted?: () => void;
 }
 
 /** Builds the Express app; no listening, no process state (tests mount several). */
@@ -109,6 +111,7 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   api.use(idempotency(deps.pool));
+  if (deps.onCommitted) api.use(afterWrite(deps.onCommitted));
   api.use('/changes', changesRouter(deps.pool));
   api.use(resourcesRouter(deps.db));
 
@@ -119,6 +122,20 @@ export function createApp(deps: AppDeps): Express {
 }
 
 const openApi = buildOpenApi();
+
+const writeMethods = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
+
+/** Runs `fn` once a write has been answered with success (its transaction has committed). */
+function afterWrite(fn: () => void): RequestHandler {
+  return (req, res, next) => {
+    if (writeMethods.has(req.method)) {
+      res.once('finish', () => {
+        if (res.statusCode < 300) fn();
+      });
+    }
+    next();
+  };
+}
 
 function timing(metrics: Metrics): RequestHandler {
   return (req, res, next) => {

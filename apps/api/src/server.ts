@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { createApp } from './app.ts';
 import type { Env } from './env.ts';
 import { createMetrics } from './metrics.ts';
+import { createCommitSignal } from './relay/commit-signal.ts';
 import { createRelay, type RelayOptions } from './relay/relay.ts';
 
 export type ApiConfig = Pick<
@@ -69,6 +70,7 @@ export function createApiServer({ config, logger, relay: relayOverrides }: ApiSe
     ...relayOverrides,
   });
   let draining = false;
+  const commits = createCommitSignal(database.pool, relay, logger);
   const app = createApp({
     db: database.db,
     pool: database.pool,
@@ -82,6 +84,7 @@ export function createApiServer({ config, logger, relay: relayOverrides }: ApiSe
     trustProxy: config.TRUST_PROXY,
     isLeader: () => relay.isLeader(),
     isDraining: () => draining,
+    onCommitted: () => commits.signal(),
   });
   let http: Server | undefined;
 

@@ -37,6 +37,8 @@ export interface Relay {
   start(): void;
   close(): Promise<void>;
   isLeader(): boolean;
+  /** A write committed in this process: run a cycle now instead of at the next poll. */
+  wake(): void;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -335,5 +337,8 @@ export function createRelay(options: RelayOptions): Relay {
       await loop;
     },
     isLeader: () => leader,
+    wake: () => {
+      if (leader) notify();
+    },
   };
 }

@@ -20,6 +20,21 @@ export interface PhaseMeasurement {
   clientEventLoopMaxMs: number;
 }
 
+function merge(results: WorkerPhaseResult[]): PhaseMeasurement {
+  const sum = (pick: (r: WorkerPhaseResult) => number) => results.reduce((n, r) => n + pick(r), 0);
+  return {
+    latencyMs: summarize(mergeHistograms(results.map((r) => r.histogram))),
+    received: sum((r) => r.received),
+    lost: sum((r) => r.lost),
+    duplicates: sum((r) => r.duplicates),
+    unexpected: sum((r) => r.unexpected),
+    disconnects: sum((r) => r.disconnects),
+    lastAt: Math.max(0, ...results.map((r) => r.lastAt)),
+    clientEventLoopP99Ms: Math.max(0, ...results.map((r) => r.eventLoopP99Ms)),
+    clientEventLoopMaxMs: Math.max(0, ...results.map((r) => r.eventLoopMaxMs)),
+  };
+}
+
 interface Worker {
   child: ChildProcess;
   connected: number;
@@ -140,19 +155,22 @@ export class ClientPool {
         }),
       )
     ).map((a) => a.result);
-    const sum = (pick: (r: WorkerPhaseResult) => number) =>
-      results.reduce((n, r) => n + pick(r), 0);
-    return {
-      latencyMs: summarize(mergeHistograms(results.map((r) => r.histogram))),
-      received: sum((r) => r.received),
-      lost: sum((r) => r.lost),
-      duplicates: sum((r) => r.duplicates),
-      unexpected: sum((r) => r.unexpected),
-      disconnects: sum((r) => r.disconnects),
-      lastAt: Math.max(0, ...results.map((r) => r.lastAt)),
-      clientEventLoopP99Ms: Math.max(0, ...results.map((r) => r.eventLoopP99Ms)),
-      clientEventLoopMaxMs: Math.max(0, ...results.map((r) => r.eventLoopMaxMs)),
-    };
+    return merge(results);
+  }
+
+  /**
+   * Soak window: every worker checks the offsets up to `upTo` against
+   * `expected`, reports what it saw since the last window, and starts afresh.
+   */
+  async window(expected: Record<string, number[]>, upTo: number): Promise<PhaseMeasurement> {
+    const results = await Promise.all(
+      this.workers.map((w) => {
+        const answer = this.expect(w, 'window-result', 60_000);
+        this.post(w, { type: 'window', expected, upTo });
+        return answer;
+      }),
+    );
+    return merge(results.map((a) => a.result));
   }
 
   async disconnectAll() {

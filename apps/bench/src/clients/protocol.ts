@@ -17,6 +17,11 @@ export type ToWorker =
   | { type: 'connect'; kind: ClientKind; targets: Target[]; concurrency: number }
   | { type: 'phase-start' }
   | { type: 'phase-stop'; expected: Record<string, number[]> }
+  /**
+   * Soak windows: check the offsets up to `upTo` against `expected` and forget
+   * them, report, and start a fresh histogram; the phase goes on.
+   */
+  | { type: 'window'; expected: Record<string, number[]>; upTo: number }
   | { type: 'disconnect' };
 
 /** What a worker measured between `phase-start` and `phase-stop`. */
@@ -41,4 +46,5 @@ export type FromWorker =
   | { type: 'tick'; connected: number; received: number }
   | { type: 'connected'; ok: number; failed: number; errors: string[] }
   | { type: 'phase-result'; result: WorkerPhaseResult }
+  | { type: 'window-result'; result: WorkerPhaseResult }
   | { type: 'disconnected' };

@@ -2,7 +2,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import WebSocket from 'ws';
 import { createHistogram, encodeHistogram, type Histogram, recordMs } from '../stats/histogram.ts';
-import type { ClientKind, FromWorker, Target, ToWorker } from './protocol.ts';
+import type { ClientKind, FromWorker, Target, ToWorker, WorkerPhaseResult } from './protocol.ts';
 
 /**
  * A client worker process: holds its share of the connections, stamps every
@@ -146,8 +146,11 @@ async function connectAll(kind: ClientKind, targets: Target[], concurrency: numb
   send({ type: 'connected', ok, failed, errors: [...errors] });
 }
 
-function stopPhase(expected: Record<string, number[]>) {
-  measuring = false;
+/**
+ * Counts lost, duplicated and unexpected offsets up to `upTo` against
+ * `expected` (room → offsets), and forgets the offsets it checked.
+ */
+function checkOffsets(expected: Record<string, number[]>, upTo: number) {
   const sets = new Map(Object.entries(expected).map(([room, list]) => [room, new Set(list)]));
   let lost = 0;
   let duplicates = 0;
@@ -156,27 +159,45 @@ function stopPhase(expected: Record<string, number[]>) {
     if (!conn?.room) return;
     const want = sets.get(conn.room) ?? new Set<number>();
     const seen = new Set<number>();
+    const later: number[] = [];
     for (const offset of offsets[i] ?? []) {
-      if (!want.has(offset)) unexpected++;
+      if (offset > upTo) later.push(offset);
+      else if (!want.has(offset)) unexpected++;
       else if (seen.has(offset)) duplicates++;
       else seen.add(offset);
     }
     lost += want.size - seen.size;
+    offsets[i] = later;
   });
+  return { lost, duplicates, unexpected };
+}
+
+function report(counts: ReturnType<typeof checkOffsets>): WorkerPhaseResult {
+  return {
+    histogram: encodeHistogram(histogram),
+    received,
+    ...counts,
+    lastAt,
+    disconnects,
+    eventLoopP99Ms: loop.percentile(99) / 1e6,
+    eventLoopMaxMs: loop.max / 1e6,
+  };
+}
+
+function stopPhase(expected: Record<string, number[]>) {
+  measuring = false;
   send({
     type: 'phase-result',
-    result: {
-      histogram: encodeHistogram(histogram),
-      received,
-      lost,
-      duplicates,
-      unexpected,
-      lastAt,
-      disconnects,
-      eventLoopP99Ms: loop.percentile(99) / 1e6,
-      eventLoopMaxMs: loop.max / 1e6,
-    },
+    result: report(checkOffsets(expected, Number.POSITIVE_INFINITY)),
   });
+}
+
+function nextWindow(expected: Record<string, number[]>, upTo: number) {
+  send({ type: 'window-result', result: report(checkOffsets(expected, upTo)) });
+  histogram = createHistogram();
+  received = 0;
+  disconnects = 0;
+  loop.reset();
 }
 
 const ticker = setInterval(() => send({ type: 'tick', connected, received }), 1000);
@@ -197,6 +218,9 @@ process.on('message', (message: ToWorker) => {
       return;
     case 'phase-stop':
       stopPhase(message.expected);
+      return;
+    case 'window':
+      nextWindow(message.expected, message.upTo);
       return;
     case 'disconnect': {
       measuring = false;

@@ -75,6 +75,27 @@ export class SyncLog {
     return out;
   }
 
+  /**
+   * Every `clients` offset in (`after`, `upTo`], published or not, by branch
+   * room: what the subscribers should have received by now (soak windows).
+   */
+  async offsetsBetween(after: number, upTo: number): Promise<Record<string, number[]>> {
+    const { rows } = await this.pool.query<{ offset: string; branch_id: string }>(
+      `SELECT "offset", branch_id FROM sync_log
+        WHERE "offset" > $1 AND "offset" <= $2 AND resource = 'clients'
+        ORDER BY "offset"`,
+      [after, upTo],
+    );
+    const out: Record<string, number[]> = {};
+    for (const row of rows) {
+      const room = `clients@${row.branch_id}`;
+      const list = out[room] ?? [];
+      list.push(Number(row.offset));
+      out[room] = list;
+    }
+    return out;
+  }
+
   /** A real `clients:created` payload, reused by the baselines so they carry the same bytes. */
   async sampleClientData(): Promise<Record<string, unknown>> {
     const { rows } = await this.pool.query<{ data: Record<string, unknown> }>(

@@ -1,6 +1,7 @@
 import type { BenchResult } from '../run.ts';
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+export const esc = (s: string) =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 interface Bar {
   label: string;
@@ -63,7 +64,7 @@ function panel(
   return parts.join('\n');
 }
 
-function fmt(v: number) {
+export function fmt(v: number) {
   if (v >= 10_000) return `${Math.round(v / 1000)}k`;
   if (v >= 100) return String(Math.round(v));
   return String(Math.round(v * 100) / 100);
