@@ -26,7 +26,7 @@ export function createMetrics() {
     }),
     relayBacklog: new Gauge({
       name: 'dynapharm_relay_backlog',
-      help: 'Logged changes not yet published (sampled by the leader)',
+      help: 'Logged changes still waiting for an offset (sampled by the leader)',
       registers: [registry],
     }),
     relayLeader: new Gauge({

@@ -61,3 +61,10 @@ BEGIN
   RETURN NULL;
 END
 $$;
+--> statement-breakpoint
+
+-- The relay looks for rows that got an offset but were never confirmed after a
+-- leader takeover or a failed cycle; this keeps that query proportional to
+-- those rows instead of scanning the whole change history.
+CREATE INDEX sync_log_unsent_idx ON sync_log ("offset")
+  WHERE "offset" IS NOT NULL AND published_at IS NULL;

@@ -213,7 +213,9 @@ export function createRelay(options: RelayOptions): Relay {
   async function sampleBacklog(client: pg.Client) {
     if (!metrics) return;
     const { rows } = await client.query<{ n: string }>(
-      'SELECT count(*) AS n FROM sync_log WHERE published_at IS NULL',
+      // Rows still waiting for an offset: the partial index keeps this cheap
+      // however long sync_log grows.
+      'SELECT count(*) AS n FROM sync_log WHERE "offset" IS NULL',
     );
     metrics.relayBacklog.set(Number(rows[0]?.n ?? 0));
   }
