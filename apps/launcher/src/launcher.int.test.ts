@@ -40,7 +40,8 @@ beforeAll(() => {
 /** A base port with `count` free ports above it. */
 async function freeRange(count: number): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 20_000);
+    // Below the ephemeral range (32768+), where outgoing connections take their ports.
+    const base = 20_000 + Math.floor(Math.random() * 12_000);
     const open = await Promise.all(
       Array.from({ length: count }, (_, i) => isPortOpen(base + i, '127.0.0.1', 200)),
     );

@@ -29,7 +29,11 @@ describe('fan-out across three replicas', () => {
     await subscribe(sockets[0] as never, [`clients@${branchA}`]);
 
     const id = await createClient(sys.api, admin, branchA, 'Fan Out');
-    await eventually(() => seen.every((s) => s.some((e) => e.id === id)), 'all replicas');
+    await eventually(
+      () => seen.every((s) => s.some((e) => e.id === id)),
+      () =>
+        `all replicas (copies so far: ${seen.map((s) => s.filter((e) => e.id === id).length).join('/')})`,
+    );
     await new Promise((r) => setTimeout(r, 300)); // room for a duplicate to show up
     for (const s of seen) {
       const copies = s.filter((e) => e.id === id);

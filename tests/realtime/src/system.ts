@@ -57,10 +57,16 @@ export async function startSystem(
 }
 
 /** Polls until `check` passes or the time is up (then throws with `what`). */
-export async function eventually(check: () => boolean, what: string, timeoutMs = 15_000) {
+export async function eventually(
+  check: () => boolean,
+  what: string | (() => string),
+  timeoutMs = 15_000,
+) {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${typeof what === 'function' ? what() : what}`);
+    }
     await new Promise((r) => setTimeout(r, 25));
   }
 }

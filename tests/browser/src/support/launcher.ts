@@ -55,7 +55,8 @@ function isAlive(pid: number): boolean {
 /** A base port with `count` free ports above it (the gateways take consecutive ports). */
 async function freeRange(count: number): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 20_000);
+    // Below the ephemeral range (32768+), where outgoing connections take their ports.
+    const base = 20_000 + Math.floor(Math.random() * 12_000);
     const open = await Promise.all(Array.from({ length: count }, (_, i) => isPortOpen(base + i)));
     if (open.every((o) => !o)) return base;
   }
