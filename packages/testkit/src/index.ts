@@ -1,3 +1,4 @@
+export * from './container-controls.ts';
 export * from './context.ts';
 export * from './database.ts';
 export * from './fault-proxy.ts';

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PostgreSqlContainer } from '@testcontainers/postgresql';
 import pg from 'pg';
+import { containerControls } from './container-controls.ts';
 import { detectStackMode, images } from './mode.ts';
 import { freePort, signalTree } from './process-control.ts';
-import { containerControls } from './redis.ts';
 import type { TestServer } from './server.ts';
 
 export interface StartPostgresOptions {
@@ -88,7 +88,7 @@ async function startPostgresContainer(flags: string[]): Promise<TestServer> {
     .withCommand(['postgres', ...flags])
     .start();
   const url = adminUrl(port);
-  return containerControls(started, 'postgres', port, url, () => waitForPostgres(url));
+  return containerControls(started, port, url, () => waitForPostgres(url));
 }
 
 /**

@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { RedisContainer } from '@testcontainers/redis';
-import { getContainerRuntimeClient, type StartedTestContainer } from 'testcontainers';
+import type { StartedTestContainer } from 'testcontainers';
+import { containerControls } from './container-controls.ts';
 import { detectStackMode, images } from './mode.ts';
 import { freePort, waitForPort } from './process-control.ts';
 import type { TestServer } from './server.ts';
@@ -32,44 +33,7 @@ async function startRedisContainer(): Promise<TestServer> {
     images.redis(),
     port,
   ).start();
-  return containerControls(started, 'redis', port, `redis://127.0.0.1:${port}`);
-}
-
-/** Stop/start/pause controls on a running container, shared by Redis and PostgreSQL. */
-export function containerControls(
-  started: StartedTestContainer,
-  _kind: string,
-  port: number,
-  url: string,
-  afterStart: () => Promise<void> = () => waitForPort(port),
-): TestServer {
-  const handle = async () => (await getContainerRuntimeClient()).container.getById(started.getId());
-  return {
-    mode: 'containers',
-    host: '127.0.0.1',
-    port,
-    url,
-    async stop() {
-      await (await handle()).stop({ t: 0 });
-    },
-    async start() {
-      await (await handle()).start();
-      await afterStart();
-    },
-    async restart() {
-      await (await handle()).restart({ t: 0 });
-      await afterStart();
-    },
-    async pause() {
-      await (await handle()).pause();
-    },
-    async unpause() {
-      await (await handle()).unpause();
-    },
-    async close() {
-      await started.stop({ timeout: 0, remove: true, removeVolumes: true });
-    },
-  };
+  return containerControls(started, port, `redis://127.0.0.1:${port}`);
 }
 
 async function startLocalRedis(): Promise<TestServer> {
