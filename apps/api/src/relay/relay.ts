@@ -335,8 +335,15 @@ export function createRelay(options: RelayOptions): Relay {
     async close() {
       closed = true;
       notify();
-      current?.end().catch(() => {});
-      await loop;
+      // The loop notices `closed` after its current step and ends its own
+      // connection; ending it from here could strand a connect in progress.
+      // Only a step stuck on an unreachable database is cut short.
+      const finished = loop ?? Promise.resolve();
+      const stuck = await Promise.race([finished.then(() => false), sleep(5000).then(() => true)]);
+      if (stuck) {
+        current?.end().catch(() => {});
+        await Promise.race([finished, sleep(5000)]);
+      }
     },
     isLeader: () => leader,
     wake: () => {
