@@ -54,7 +54,8 @@ function summarize(kinds) {
         if (!existsSync(file)) continue;
         const report = JSON.parse(readFileSync(file, 'utf8'));
         passed += report.numPassedTests ?? 0;
-        failed += report.numFailedTests ?? 0;
+        // A run can fail with no failing test (a hook timed out, a file did not load).
+        failed += report.numFailedTests || (report.success === false ? 1 : 0);
         skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
       }
     }
