@@ -6,7 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import {
   createTestDatabase,
+  eventually,
   freePort,
+  freePortRange,
   type IsolatedDatabase,
   redisNamespace,
   stack,
@@ -36,41 +38,6 @@ beforeAll(() => {
   );
   if (built.status !== 0) throw new Error(`build failed:\n${built.stdout}\n${built.stderr}`);
 }, 250_000);
-
-/** A base port with `count` free ports above it. */
-async function freeRange(count: number): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    // Below the ephemeral range (32768+), where outgoing connections take their ports.
-    const base = 20_000 + Math.floor(Math.random() * 12_000);
-    const open = await Promise.all(
-      Array.from({ length: count }, (_, i) => isPortOpen(base + i, '127.0.0.1', 200)),
-    );
-    if (open.every((o) => !o)) return base;
-  }
-  throw new Error('no free port range');
-}
-
-async function eventually<T>(
-  fn: () => Promise<T>,
-  ok: (value: T) => boolean,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  let error: unknown;
-  while (Date.now() < deadline) {
-    try {
-      last = await fn();
-      if (ok(last)) return last;
-    } catch (err) {
-      error = err;
-    }
-    await sleep(200);
-  }
-  throw new Error(
-    `condition not met in ${timeoutMs} ms; last: ${JSON.stringify(last)} ${String(error ?? '')}`,
-  );
-}
 
 const frontDoors: ('haproxy' | 'node')[] = findExecutable('haproxy', process.env.PATH ?? '')
   ? ['haproxy', 'node']
@@ -103,7 +70,7 @@ describe.each(frontDoors)('local cluster with the %s front door', (frontDoor) =>
   beforeAll(async () => {
     database = await createTestDatabase();
     dataDir = mkdtempSync(join(tmpdir(), 'launcher-int-'));
-    const gatewayBase = await freeRange(6);
+    const gatewayBase = await freePortRange(6);
     gw = gatewayBase;
     ports = {
       FRONT_DOOR_PORT: await freePort(),

@@ -64,3 +64,56 @@ async function descendants(pid: number): Promise<number[]> {
     return []; // `ps` exits 1 when there are no children
   }
 }
+
+/** Whether something accepts TCP connections on the port right now. */
+export function isPortOpen(port: number, host = '127.0.0.1', timeoutMs = 300): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = new Socket();
+    const done = (open: boolean) => {
+      socket.destroy();
+      resolve(open);
+    };
+    socket.setTimeout(timeoutMs);
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.once('timeout', () => done(false));
+    socket.connect(port, host);
+  });
+}
+
+/**
+ * A base port with `count` free consecutive ports above it (for services that
+ * take `base + i`). It stays below the ephemeral range (32768+), where
+ * outgoing connections take their local ports.
+ */
+export async function freePortRange(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 12_000);
+    const open = await Promise.all(Array.from({ length: count }, (_, i) => isPortOpen(base + i)));
+    if (open.every((o) => !o)) return base;
+  }
+  throw new Error(`no ${count} consecutive free ports found`);
+}
+
+/** Polls `fn` until `ok` holds, or fails with the last value (or error) after `timeoutMs`. */
+export async function eventually<T>(
+  fn: () => Promise<T>,
+  ok: (value: T) => boolean,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  let error: unknown;
+  while (Date.now() < deadline) {
+    try {
+      last = await fn();
+      if (ok(last)) return last;
+    } catch (err) {
+      error = err;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(
+    `condition not met in ${timeoutMs} ms; last: ${JSON.stringify(last)} ${String(error ?? '')}`,
+  );
+}

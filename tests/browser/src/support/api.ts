@@ -51,25 +51,4 @@ export function syncLogReader(databaseUrl: string) {
   };
 }
 
-/** Polls `fn` until `ok` holds, or fails with the last value after `timeoutMs`. */
-export async function eventually<T>(
-  fn: () => Promise<T>,
-  ok: (value: T) => boolean,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  let error: unknown;
-  while (Date.now() < deadline) {
-    try {
-      last = await fn();
-      if (ok(last)) return last;
-    } catch (err) {
-      error = err;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(
-    `not true after ${timeoutMs} ms; last: ${JSON.stringify(last)} ${String(error ?? '')}`,
-  );
-}
+export { eventually } from '@dynapharm/testkit';

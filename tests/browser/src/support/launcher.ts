@@ -1,13 +1,14 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   createTestDatabase,
   freePort,
+  freePortRange,
   type IsolatedDatabase,
+  isPortOpen,
   redisNamespace,
   stack,
 } from '@dynapharm/testkit';
@@ -29,20 +30,6 @@ export interface RunningCluster {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function isPortOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ port, host: '127.0.0.1' });
-    const done = (open: boolean) => {
-      socket.destroy();
-      resolve(open);
-    };
-    socket.setTimeout(300);
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-    socket.once('timeout', () => done(false));
-  });
-}
-
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -50,17 +37,6 @@ function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-/** A base port with `count` free ports above it (the gateways take consecutive ports). */
-async function freeRange(count: number): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    // Below the ephemeral range (32768+), where outgoing connections take their ports.
-    const base = 20_000 + Math.floor(Math.random() * 12_000);
-    const open = await Promise.all(Array.from({ length: count }, (_, i) => isPortOpen(base + i)));
-    if (open.every((o) => !o)) return base;
-  }
-  throw new Error('no free range of ports for the gateways');
 }
 
 /**
@@ -99,7 +75,7 @@ export function buildCluster(): void {
 export async function startCluster(): Promise<RunningCluster> {
   const database: IsolatedDatabase = await createTestDatabase();
   const dataDir = mkdtempSync(join(tmpdir(), 'browser-int-'));
-  const gatewayBase = await freeRange(20);
+  const gatewayBase = await freePortRange(20);
   const ports = {
     FRONT_DOOR_PORT: await freePort(),
     API_PORT: await freePort(),
