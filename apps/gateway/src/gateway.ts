@@ -70,6 +70,11 @@ export function createGateway(options: GatewayOptions): Gateway {
   sub.on('ready', () => {
     if (!subscriberLost) return;
     subscriberLost = false;
+    // ioredis emits 'ready' before it re-sends the subscriptions; deferring the
+    // PING puts it behind them on the connection.
+    setImmediate(() => void confirmResubscribed());
+  });
+  const confirmResubscribed = () =>
     sub.ping().then(
       () => {
         logger.info('redis subscriptions restored; asking clients to catch up');
@@ -77,7 +82,6 @@ export function createGateway(options: GatewayOptions): Gateway {
       },
       () => {},
     );
-  });
 
   const metrics = createMetrics(
     {
