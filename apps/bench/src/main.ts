@@ -26,7 +26,10 @@ if (options === 'help') {
 const progress = new Progress();
 // A bench that hangs is worse than one that fails: hard stop after the planned time plus margin.
 const plannedSec =
-  (options.durationSec + options.saturationSec) * 3 + options.connections / 100 + 600;
+  (options.durationSec + options.saturationSec) * 3 +
+  options.saturationSec * 2 +
+  options.connections / 100 +
+  600;
 const watchdog = setTimeout(() => {
   console.error(`bench exceeded ${Math.round(plannedSec)} s; giving up`);
   process.exit(1);

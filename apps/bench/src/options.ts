@@ -18,11 +18,11 @@ export interface BenchOptions {
   clientWorkers: number;
   /** 127.0.0.x source addresses the clients bind to. @default 8 */
   sourceAddresses: number;
-  /** Concurrent writers in the saturation and plain-insert phases. @default 16 */
+  /** Concurrent writers in the saturation, plain-insert and bare-HTTP phases. @default 16 */
   concurrency: number;
   /** Seconds of each saturation phase. @default 10 */
   saturationSec: number;
-  /** Run the baselines (Socket.IO + Redis adapter, raw ws, plain inserts). @default true */
+  /** Run the baselines (Socket.IO + Redis adapter, raw ws, plain inserts, bare Express + pg). @default true */
   baselines: boolean;
   /** Extra idle connections for the heap-per-connection phase (0: measure on the subscribers). @default 0 */
   idleConnections: number;
@@ -44,10 +44,10 @@ export const usage = `pnpm bench [-- options]
   --gateways N           gateway / baseline server processes          (default 3)
   --client-workers N     client processes                             (default 2)
   --source-addresses N   127.0.0.x addresses clients bind to          (default 8)
-  --concurrency N        writers in the saturation phases             (default 16)
+  --concurrency N        writers in saturation and write baselines    (default 16)
   --saturation S         seconds of each saturation phase             (default 10)
   --idle-connections N   extra idle sockets for the heap phase        (default 0)
-  --no-baselines         skip the three baselines
+  --no-baselines         skip the four baselines
   --profile              --cpu-prof the API and the first gateway
   --quick                small smoke run (300 connections, 50 writes/s, 5 s)
   --results DIR          output folder                                (default apps/bench/results)

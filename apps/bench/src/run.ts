@@ -8,6 +8,7 @@ import { ClientPool } from './clients/pool.ts';
 import {
   type ClusterSettings,
   startApi,
+  startBareHttpServer,
   startBaselineServers,
   startGateways,
 } from './cluster/apps.ts';
@@ -80,6 +81,10 @@ export interface BenchResult {
     socketioRedis?: SystemResult & { deliveredPerSec: number; latencyMs: LatencySummary };
     rawWs?: SystemResult & { deliveredPerSec: number; latencyMs: LatencySummary };
     plainInsertsPerSec?: number;
+    /** Baseline (d): the bare Express + pg endpoint under the same writers as the API. */
+    bareHttpInsertsPerSec?: number;
+    bareHttpResponseMs?: LatencySummary;
+    bareHttpProcesses?: ProcessReport[];
   };
   ratios: Ratios;
 }
@@ -144,7 +149,8 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
     );
 
     progress.phase(`API (relay on) and ${options.gateways} gateways`);
-    const api = await startApi(settings, Math.max(20, options.concurrency + 4));
+    const apiPoolMax = Math.max(20, options.concurrency + 4);
+    const api = await startApi(settings, apiPoolMax);
     const gateways = await startGateways(settings, options.gateways);
     let ourApps: AppProcess[] = [api, ...gateways];
     cleanups.push(() => stopAll(ourApps));
@@ -337,6 +343,38 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
       );
       baselines.plainInsertsPerSec = plain.perSec;
       progress.note(`${plain.perSec} INSERTs/s`);
+
+      // Same conditions as baseline (c): our cluster is up but idle, so neither
+      // baseline competes with fan-out for the CPU the way our saturation phase does.
+      progress.phase('baseline (d): bare Express + pg endpoint, start and warm-up');
+      const bare = await startBareHttpServer(settings, apiPoolMax);
+      let bareRunning: AppProcess[] = [bare];
+      cleanups.push(() => stopAll(bareRunning));
+      const bareWriter = new ApiWriter(bare.url, adminToken, options.payloadBytes, 1024);
+      cleanups.push(async () => bareWriter.close());
+      // Our API is warm by now (warm-up and steady phases); give this one a warm-up too.
+      await runClosedLoop(options.concurrency, warmupMs, () => bareWriter.write(nextBranch()));
+      bareWriter.resetCounters();
+      monitor.set([{ name: 'bare-http', pid: bare.pid }, ...infraWatch]);
+      const bareStarted = Date.now();
+      progress.phase(
+        `baseline (d): bare Express + pg endpoint, ${options.concurrency} writers for ${options.saturationSec} s`,
+        () =>
+          `bare HTTP ${((Date.now() - bareStarted) / 1000).toFixed(0)}/${options.saturationSec}s  writes ok ${bareWriter.ok} failed ${bareWriter.failed}`,
+      );
+      await monitor.begin();
+      const bareLoop = await runClosedLoop(options.concurrency, saturationMs, () =>
+        bareWriter.write(nextBranch()),
+      );
+      baselines.bareHttpProcesses = await monitor.end();
+      baselines.bareHttpInsertsPerSec = Math.round((bareWriter.ok / bareLoop.elapsedMs) * 1000);
+      baselines.bareHttpResponseMs = summarize(bareWriter.responseMs);
+      progress.note(
+        `${baselines.bareHttpInsertsPerSec} writes/s, response p50 ${baselines.bareHttpResponseMs.p50} ms, p99 ${baselines.bareHttpResponseMs.p99} ms${bareWriter.failed ? `, ${bareWriter.failed} failed (${bareWriter.lastError})` : ''}`,
+      );
+      bareWriter.close();
+      await stopAll(bareRunning);
+      bareRunning = [];
     }
 
     progress.phase('stopping our cluster');
@@ -454,6 +492,7 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
       socketioRedisDeliveredPerSec: baselines.socketioRedis?.saturation?.deliveredPerSec ?? null,
       rawWsDeliveredPerSec: baselines.rawWs?.saturation?.deliveredPerSec ?? null,
       apiWritesPerSec,
+      bareHttpWritesPerSec: baselines.bareHttpInsertsPerSec ?? null,
       plainInsertsPerSec: baselines.plainInsertsPerSec ?? null,
       heapBytesPerConnection,
     });

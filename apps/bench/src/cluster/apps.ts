@@ -10,6 +10,7 @@ export const entryPoints = {
   gateway: script('../../../gateway/dist/main.js'),
   socketioBaseline: script('../baselines/socketio-server.js'),
   rawWsBaseline: script('../baselines/raw-ws-server.js'),
+  bareHttpBaseline: script('../baselines/bare-http-server.js'),
 };
 
 export interface ClusterSettings {
@@ -105,4 +106,24 @@ export async function startBaselineServers(
     );
   }
   return servers;
+}
+
+/** Baseline (d), the bare Express + pg endpoint, with a pool of `poolMax` like the API's. */
+export async function startBareHttpServer(
+  settings: ClusterSettings,
+  poolMax: number,
+): Promise<AppProcess> {
+  const port = await freePort();
+  return spawnApp({
+    name: 'bare-http',
+    script: entryPoints.bareHttpBaseline,
+    port,
+    readyPath: '/health',
+    logDir: settings.logDir,
+    env: {
+      PORT: String(port),
+      DATABASE_URL: settings.databaseUrl,
+      DATABASE_POOL_MAX: String(poolMax),
+    },
+  });
 }

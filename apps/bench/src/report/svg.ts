@@ -14,7 +14,13 @@ interface Group {
   bars: Bar[];
 }
 
-const colors = { ours: '#2563eb', sio: '#f59e0b', raw: '#10b981', plain: '#6b7280' };
+const colors = {
+  ours: '#2563eb',
+  sio: '#f59e0b',
+  raw: '#10b981',
+  bare: '#a855f7',
+  plain: '#6b7280',
+};
 
 /** One panel of grouped vertical bars with a linear axis from 0. */
 function panel(
@@ -109,6 +115,7 @@ export function renderSvg(r: BenchResult): string {
       name: 'writes/s',
       bars: [
         { label: 'API', value: r.apiWritesPerSec, color: colors.ours },
+        { label: 'bare Express + pg', value: b.bareHttpInsertsPerSec ?? 0, color: colors.bare },
         { label: 'plain INSERT', value: b.plainInsertsPerSec ?? 0, color: colors.plain },
       ],
     },
@@ -117,6 +124,7 @@ export function renderSvg(r: BenchResult): string {
   const height = 420;
   const legend = [
     ...systems.map((x) => ({ label: x.label, color: x.color })),
+    { label: 'bare Express + pg', color: colors.bare },
     { label: 'plain INSERT', color: colors.plain },
   ]
     .map(

@@ -46,9 +46,28 @@ function processRows(list: ProcessReport[]) {
   ]);
 }
 
+const verdictOf = (check: TargetCheck) =>
+  check.met === null ? 'n/a' : check.met ? 'met' : 'MISSED';
+
+/** `0.42×` — how many times the baseline's figure ours is. */
+const times = (share: number | null | undefined) =>
+  share === null || share === undefined ? '—' : `${share}×`;
+
 function ratioRow(check: TargetCheck) {
-  const verdict = check.met === null ? 'n/a' : check.met ? 'met' : 'MISSED';
-  return [check.target, n(check.measured), n(check.bound), check.ratio ?? '—', verdict];
+  return [
+    check.target,
+    n(check.measured),
+    n(check.bound),
+    check.ratio ?? '—',
+    times(check.share),
+    verdictOf(check),
+  ];
+}
+
+/** The "API ÷ this" and target cells of a baseline's row in the writes table. */
+export function writesVersus(check: TargetCheck) {
+  const sign = check.kind === 'at-least' ? '≥' : '≤';
+  return [times(check.share), `${sign} ${check.fraction ?? 1}× ${verdictOf(check)}`];
 }
 
 /** The whole report as text for stdout. */
@@ -98,19 +117,29 @@ export function formatReport(r: BenchResult): string {
   out.push('', 'Writes');
   out.push(
     formatTable(
-      ['path', 'per second', 'response p50 ms', 'p99 ms'],
+      ['path', 'per second', 'response p50 ms', 'p99 ms', 'API ÷ this', 'target'],
       [
         [
           `API POST /api/clients (${r.options.concurrency} writers)`,
           n(r.apiWritesPerSec),
           r.apiResponseMs.saturation.p50,
           r.apiResponseMs.saturation.p99,
+          '—',
+          '—',
+        ],
+        [
+          `bare Express + pg POST (${r.options.concurrency} writers)`,
+          n(b.bareHttpInsertsPerSec),
+          b.bareHttpResponseMs?.p50 ?? '—',
+          b.bareHttpResponseMs?.p99 ?? '—',
+          ...writesVersus(r.ratios.apiWritesVsBareHttp),
         ],
         [
           `plain single-row INSERT (${r.options.concurrency} writers)`,
           n(b.plainInsertsPerSec),
           '—',
           '—',
+          ...writesVersus(r.ratios.apiWritesVsPlainInserts),
         ],
       ],
     ),
@@ -138,6 +167,12 @@ export function formatReport(r: BenchResult): string {
       ),
     );
   }
+  if (b.bareHttpProcesses) {
+    out.push('', 'Processes during the bare Express + pg phase');
+    out.push(
+      formatTable(['process', 'CPU %', 'RSS MB', '', '', ''], processRows(b.bareHttpProcesses)),
+    );
+  }
   for (const [name, sys] of [
     ['bare Socket.IO + Redis adapter', b.socketioRedis],
     ['raw ws', b.rawWs],
@@ -148,10 +183,10 @@ export function formatReport(r: BenchResult): string {
       formatTable(['process', 'CPU %', 'RSS MB', '', '', ''], processRows(sys.processes.steady)),
     );
   }
-  out.push('', 'ARCHITECTURE §8 targets');
+  out.push('', 'Targets (docs/architecture.md, performance)');
   out.push(
     formatTable(
-      ['target', 'measured', 'bound', 'ratio', 'verdict'],
+      ['target', 'measured', 'bound', 'ratio', 'vs baseline', 'verdict'],
       Object.values(r.ratios).map(ratioRow),
     ),
   );
