@@ -17,10 +17,18 @@
 #   infra/ci/provision-docker.sh --env    # provision, print only `export ...` lines
 #                                         # (progress goes to stderr), e.g.
 #                                         #   eval "$(infra/ci/provision-docker.sh --env)"
+#   infra/ci/provision-docker.sh --mirrors  # only print the Debian mirrors it would use
+#
+# Debian mirrors come from the variables below, else from the host's apt
+# sources (one-line *.list and deb822 *.sources): the first entry with the
+# main component for the bookworm suite (or, failing that, one whose URI ends
+# in /debian), and likewise bookworm-security (/debian-security). No mirror is
+# built in: without one the script stops and says so.
 #
 # Tunables (environment):
 #   DYNAPHARM_DEBIAN_MIRROR     Debian mirror URL (default: taken from host apt sources)
 #   DYNAPHARM_DEBIAN_SECURITY   security mirror URL (default: taken from host apt sources)
+#   DYNAPHARM_APT_DIR           where the host apt sources are read (default /etc/apt)
 #   DYNAPHARM_STORAGE_DRIVER    force a dockerd storage driver (default: probe overlay2, else vfs)
 #   DYNAPHARM_DOCKERD_LOG       dockerd log file (default /var/log/dynapharm-dockerd.log)
 #   DYNAPHARM_CACHE_DIR         cache dir for the rootfs tarball (default /var/cache/dynapharm)
@@ -36,8 +44,9 @@ MODE="images"
 case "${1:-}" in
   --env) MODE="env" ;;
   "") ;;
-  -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
-  *) echo "provision-docker.sh: unknown argument '$1' (expected nothing or --env)" >&2; exit 2 ;;
+  --mirrors) MODE="mirrors" ;;
+  -h|--help) sed -n '2,39p' "$0"; exit 0 ;;
+  *) echo "provision-docker.sh: unknown argument '$1' (expected nothing, --env or --mirrors)" >&2; exit 2 ;;
 esac
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -83,6 +92,82 @@ on_err() {
   die "command failed (exit $status) at line $line: $cmd"
 }
 trap 'on_err "$LINENO" "$BASH_COMMAND"' ERR
+
+# ---------------------------------------------------------------------------
+# Debian mirrors
+# ---------------------------------------------------------------------------
+APT_DIR="${DYNAPHARM_APT_DIR:-/etc/apt}"
+
+# One line "<uri> <suite> <components...>" per suite of every enabled "deb"
+# entry of the host apt sources, in apt's reading order.
+host_apt_entries() {
+  local f
+  for f in "$APT_DIR/sources.list" "$APT_DIR"/sources.list.d/*.list; do
+    [ -f "$f" ] || continue
+    # deb [ options ] uri suite components...; the options may hold spaces.
+    awk '$1 == "deb" {
+           i = 2
+           if ($i ~ /^\[/) { while (i <= NF && $i !~ /\]$/) i++; i++ }
+           if (i + 1 > NF) next
+           line = $i " " $(i + 1)
+           for (k = i + 2; k <= NF && $k !~ /^#/; k++) line = line " " $k
+           print line
+         }' "$f"
+  done
+  for f in "$APT_DIR"/sources.list.d/*.sources; do
+    [ -f "$f" ] || continue
+    # deb822: blank-line separated stanzas; field names are case-insensitive.
+    awk 'BEGIN { RS = ""; FS = "\n" }
+         {
+           types = ""; uris = ""; suites = ""; comps = ""; enabled = "yes"
+           for (i = 1; i <= NF; i++) {
+             line = $i; low = tolower(line)
+             if (low ~ /^types:/)      { types = line; sub(/^[^:]*:[ \t]*/, "", types) }
+             if (low ~ /^uris:/)       { uris = line; sub(/^[^:]*:[ \t]*/, "", uris) }
+             if (low ~ /^suites:/)     { suites = line; sub(/^[^:]*:[ \t]*/, "", suites) }
+             if (low ~ /^components:/) { comps = line; sub(/^[^:]*:[ \t]*/, "", comps) }
+             if (low ~ /^enabled:[ \t]*no/) { enabled = "no" }
+           }
+           if (enabled != "yes" || (" " types " ") !~ /[ \t]deb[ \t]/) next
+           nu = split(uris, u, /[ \t]+/); ns = split(suites, s, /[ \t]+/)
+           for (a = 1; a <= nu; a++) for (b = 1; b <= ns; b++)
+             if (u[a] != "" && s[b] != "") print u[a], s[b], comps
+         }' "$f"
+  done
+}
+
+# The first URI carrying suite $1 with the "main" component, else the first
+# such URI whose path ends in $2. Requiring "main" keeps out third-party
+# repositories that reuse Debian's suite names (Docker's, for one).
+pick_mirror() {
+  local want_suite=$1 want_path=$2 uri suite comps by_path=""
+  while read -r uri suite comps; do
+    uri="${uri%/}"
+    case " $comps " in *" main "*) ;; *) continue ;; esac
+    if [ "$suite" = "$want_suite" ]; then echo "$uri"; return 0; fi
+    case "$uri" in */"$want_path") [ -n "$by_path" ] || by_path="$uri" ;; esac
+  done < <(host_apt_entries)
+  [ -n "$by_path" ] && echo "$by_path"
+  return 0
+}
+
+MIRROR="${DYNAPHARM_DEBIAN_MIRROR:-$(pick_mirror "$SUITE" debian)}"
+SECURITY_MIRROR="${DYNAPHARM_DEBIAN_SECURITY:-$(pick_mirror "$SUITE-security" debian-security)}"
+if [ -z "$MIRROR" ]; then
+  {
+    echo "provision-docker.sh: no Debian mirror found for debootstrap."
+    echo "  The host's apt sources ($APT_DIR/sources.list, $APT_DIR/sources.list.d/*.list and *.sources)"
+    echo "  have no enabled 'deb' entry for the $SUITE suite nor a URI ending in /debian."
+    echo "  Set DYNAPHARM_DEBIAN_MIRROR to the Debian mirror to use (and DYNAPHARM_DEBIAN_SECURITY for security updates)."
+  } >&2
+  [ "$MODE" = mirrors ] && exit 1
+  die "no Debian mirror for debootstrap (see above)"
+fi
+if [ "$MODE" = mirrors ]; then
+  echo "DEBIAN_MIRROR=$MIRROR"
+  echo "DEBIAN_SECURITY=$SECURITY_MIRROR"
+  exit 0
+fi
 
 [ "$(id -u)" = 0 ] || die "must run as root (needs apt-get, dockerd, debootstrap)"
 
@@ -228,48 +313,6 @@ fi
 # ---------------------------------------------------------------------------
 image_exists() { "$DOCKER" image inspect "$1" >/dev/null 2>&1; }
 
-# Print the URIs of plain "deb" entries from the host apt sources (both formats).
-host_apt_uris() {
-  local f
-  if [ -f /etc/apt/sources.list ]; then
-    awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i !~ /^\[/ && $i !~ /\]$/) { print $i; break } }' \
-      /etc/apt/sources.list
-  fi
-  for f in /etc/apt/sources.list.d/*.list; do
-    [ -f "$f" ] || continue
-    awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i !~ /^\[/ && $i !~ /\]$/) { print $i; break } }' "$f"
-  done
-  for f in /etc/apt/sources.list.d/*.sources; do
-    [ -f "$f" ] || continue
-    # deb822: a stanza is blank-line separated; keep URIs of enabled "deb" stanzas.
-    awk 'BEGIN { RS = ""; FS = "\n" }
-         {
-           types = ""; uris = ""; enabled = "yes"
-           for (i = 1; i <= NF; i++) {
-             if ($i ~ /^Types:/)   { types = $i }
-             if ($i ~ /^URIs:/)    { uris = $i; sub(/^URIs:[ \t]*/, "", uris) }
-             if ($i ~ /^Enabled:[ \t]*no/) { enabled = "no" }
-           }
-           if (enabled == "yes" && types ~ /[ \t]deb([ \t]|$)/) {
-             n = split(uris, u, /[ \t]+/); for (k = 1; k <= n; k++) if (u[k] != "") print u[k]
-           }
-         }' "$f"
-  done
-}
-
-MIRROR="${DYNAPHARM_DEBIAN_MIRROR:-}"
-SECURITY_MIRROR="${DYNAPHARM_DEBIAN_SECURITY:-}"
-if [ -z "$MIRROR" ] || [ -z "$SECURITY_MIRROR" ]; then
-  mapfile -t uris < <(host_apt_uris)
-  for u in ${uris[@]+"${uris[@]}"}; do
-    u="${u%/}"
-    case "$u" in
-      */debian-security) [ -n "$SECURITY_MIRROR" ] || SECURITY_MIRROR="$u" ;;
-      */debian)          [ -n "$MIRROR" ] || MIRROR="$u" ;;
-    esac
-  done
-fi
-[ -n "$MIRROR" ] || MIRROR="http://deb.debian.org/debian"
 log "Debian mirror: $MIRROR${SECURITY_MIRROR:+ (security: $SECURITY_MIRROR)}"
 
 # Mirror hosts the image builds must reach. If the host resolves them through
