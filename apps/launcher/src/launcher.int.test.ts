@@ -34,7 +34,12 @@ beforeAll(() => {
   const built = spawnSync(
     turbo,
     ['run', 'build', '--filter=@dynapharm/launcher...', '--output-logs=errors-only'],
-    { cwd: repoRoot, encoding: 'utf8', timeout: 240_000 },
+    {
+      cwd: repoRoot,
+      encoding: 'utf8',
+      timeout: 240_000,
+      env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' },
+    },
   );
   if (built.status !== 0) throw new Error(`build failed:\n${built.stdout}\n${built.stderr}`);
 }, 250_000);
