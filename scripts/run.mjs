@@ -1,14 +1,25 @@
 #!/usr/bin/env node
 // Entry point of the two README commands (`npm start`, `npm test`). It runs on a
 // fresh clone with only Node and npm: it gets the pinned pnpm, installs the
-// workspace from the lockfile when needed, then hands over to turbo.
+// workspace from the lockfile when needed, checks the system packages the
+// command uses (installing them as root on Debian), then hands over to turbo.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+// turbo prints a telemetry notice on a new machine; the project's commands opt out.
+process.env.TURBO_TELEMETRY_DISABLED ??= '1';
 const rootPkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const pnpmVersion = rootPkg.packageManager.split('@')[1];
 
@@ -38,6 +49,80 @@ function ensureInstalled() {
   if (code !== 0) process.exit(code);
   mkdirSync(dirname(marker), { recursive: true });
   writeFileSync(marker, hash);
+}
+
+function onPath(name) {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    try {
+      accessSync(join(dir, name), constants.X_OK);
+      return true;
+    } catch {
+      // not in this one
+    }
+  }
+  return false;
+}
+
+/**
+ * Debian packages each command uses, with how to tell one is there. The
+ * README's Requirements section lists the same (keep them in step).
+ */
+const systemPackages = {
+  chromium: {
+    why: 'the browser tests',
+    // Where tests/browser looks for it.
+    present: () => existsSync(process.env.CHROMIUM_PATH || '/usr/bin/chromium'),
+  },
+  haproxy: {
+    why: 'the front door (without it a Node proxy stands in)',
+    present: () => onPath('haproxy'),
+  },
+  'redis-server': {
+    why: 'Redis, unless REDIS_URL names one (for npm start)',
+    present: (command) =>
+      onPath('redis-server') || (command === 'start' && Boolean(process.env.REDIS_URL)),
+  },
+  procps: { why: '`ps`, used by the fault tests', present: () => onPath('ps') },
+};
+const packagesFor = {
+  start: ['haproxy', 'redis-server'],
+  test: ['chromium', 'haproxy', 'redis-server', 'procps'],
+};
+
+/** Installs what `command` needs and is missing: as root on Debian itself, else it says how. */
+function ensureSystemPackages(command) {
+  const missing = packagesFor[command].filter((name) => !systemPackages[name].present(command));
+  if (missing.length === 0) return;
+  const installLine = `apt-get install -y --no-install-recommends ${missing.join(' ')}`;
+  console.log(`> missing system packages: ${missing.join(', ')}`);
+  for (const name of missing) console.log(`    ${name}: ${systemPackages[name].why}`);
+  const debian = existsSync('/etc/debian_version') && onPath('apt-get');
+  if (!debian) {
+    console.log(`  install them with your system's package manager (on Debian: ${installLine})`);
+    return;
+  }
+  if (process.getuid?.() !== 0) {
+    console.log(`  install them with: sudo ${installLine}`);
+    console.log('  (continuing without them)');
+    return;
+  }
+  console.log(`> running as root on Debian: apt-get update && ${installLine}`);
+  const aptEnv = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const updated = run('apt-get', ['update', '-qq'], { env: aptEnv });
+  const installed =
+    updated === 0
+      ? run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], {
+          env: aptEnv,
+        })
+      : updated;
+  const still = missing.filter((name) => !systemPackages[name].present(command));
+  if (installed !== 0 || still.length > 0) {
+    console.log(
+      `! could not install ${still.join(', ') || missing.join(', ')} (apt-get exited with ${installed});`,
+    );
+    console.log('  continuing without them');
+  }
 }
 
 /** Sums the JSON reports vitest wrote into every package's `.vitest/` folder. */
@@ -87,6 +172,7 @@ function printSummary() {
 
 const command = process.argv[2];
 if (command !== 'summary') ensureInstalled();
+if (command === 'start' || command === 'test') ensureSystemPackages(command);
 
 switch (command) {
   case 'test': {
