@@ -1,5 +1,11 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import {
+  Agent,
+  type ClientRequestArgs,
+  createServer,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
+import { type NetConnectOpts, Socket } from 'node:net';
 import { createProxyServer } from 'http-proxy-3';
 import type { FrontDoor } from './front-door.ts';
 import { AFFINITY_COOKIE, type GatewayTarget, readCookie, routeFor } from './routes.ts';
@@ -61,6 +67,56 @@ export class GatewayPool {
 
 const url = (t: { host: string; port: number }) => `http://${t.host}:${t.port}`;
 
+const peerGone = (err: Error | null | undefined) => {
+  const code = (err as NodeJS.ErrnoException | null | undefined)?.code;
+  return code === 'EPIPE' || code === 'ECONNRESET';
+};
+
+/**
+ * A backend connection that survives a failed write. A backend may answer
+ * before it has read the whole body and then close (a gateway's 413 for a
+ * too-large long-polling POST): forwarding the rest of the body then fails
+ * with EPIPE, and Node would destroy the socket with the answer still unread
+ * in it. Here the rest of the body is dropped instead, and the answer is read.
+ * If none comes, the read side ends and the request fails as before.
+ */
+class EarlyAnswerSocket extends Socket {
+  private writeFailed = false;
+
+  private settle(callback: (error?: Error | null) => void) {
+    return (err?: Error | null) => {
+      if (peerGone(err)) {
+        this.writeFailed = true;
+        callback();
+      } else callback(err);
+    };
+  }
+
+  override _write(
+    chunk: unknown,
+    encoding: BufferEncoding,
+    callback: (error?: Error | null) => void,
+  ): void {
+    if (this.writeFailed) callback();
+    else super._write(chunk, encoding, this.settle(callback));
+  }
+
+  override _writev(
+    chunks: { chunk: unknown; encoding: BufferEncoding }[],
+    callback: (error?: Error | null) => void,
+  ): void {
+    if (this.writeFailed) callback();
+    else super._writev?.(chunks, this.settle(callback));
+  }
+}
+
+/** Plain connections (no keep-alive), each an {@link EarlyAnswerSocket}. */
+class EarlyAnswerAgent extends Agent {
+  override createConnection(options: ClientRequestArgs) {
+    return new EarlyAnswerSocket().connect(options as NetConnectOpts);
+  }
+}
+
 /**
  * The development front door used when HAProxy is not installed: same routes as
  * the generated HAProxy config (`/api`, `/ws` with cookie affinity, `/ws-stats`,
@@ -72,8 +128,13 @@ export async function startNodeFrontDoor(options: NodeFrontDoorOptions): Promise
   // xfwd: the API (TRUST_PROXY=true) and gateways see the browser's address.
   const proxy = createProxyServer({ xfwd: true, proxyTimeout: 60_000 });
   const freshCookie = new WeakMap<IncomingMessage, string>();
+  const agent = new EarlyAnswerAgent();
+  const answers = new WeakMap<IncomingMessage, IncomingMessage>();
 
-  proxy.on('proxyRes', (proxyRes, req) => {
+  proxy.on('proxyRes', (proxyRes, req, res) => {
+    answers.set(req, proxyRes);
+    // A backend that closes mid-answer must not leave the client waiting for the rest.
+    proxyRes.on('error', () => res.destroy());
     const name = freshCookie.get(req);
     if (!name) return;
     const cookie = `${AFFINITY_COOKIE}=${name}; Path=/; HttpOnly; SameSite=Lax`;
@@ -82,10 +143,14 @@ export async function startNodeFrontDoor(options: NodeFrontDoorOptions): Promise
     // Like HAProxy's `nocache`: a shared cache must not hand one replica's cookie to everyone.
     proxyRes.headers['cache-control'] = 'private, no-cache="set-cookie"';
   });
-  proxy.on('error', (err, _req, res) => {
+  proxy.on('error', (err, req, res) => {
     if ('writeHead' in res) {
       const response = res as ServerResponse;
-      if (!response.headersSent) {
+      const answer = answers.get(req);
+      if (answer) {
+        // The backend's answer is the response; an error after it was read in full changes nothing.
+        if (!answer.complete) response.destroy();
+      } else if (!response.headersSent) {
         response.writeHead(502, { 'content-type': 'application/json' });
         response.end(
           JSON.stringify({ error: { code: 'bad_gateway', message: `upstream: ${err.message}` } }),
@@ -127,7 +192,7 @@ export async function startNodeFrontDoor(options: NodeFrontDoorOptions): Promise
       res.end(JSON.stringify({ error: { code: 'unavailable', message: 'no healthy gateway' } }));
       return;
     }
-    proxy.web(req, res, target);
+    proxy.web(req, res, { ...target, agent });
   });
   server.on('upgrade', (req, socket: Socket, head) => {
     const target = targetFor(req);
