@@ -182,6 +182,7 @@ export async function launch(options: LaunchOptions): Promise<LaunchedCluster> {
   };
 
   try {
+    let postgresNotes: string[] = [];
     const databaseUrl = await progress.step(
       env.DATABASE_URL ? 'PostgreSQL (DATABASE_URL)' : 'PostgreSQL (embedded)',
       async () => {
@@ -193,6 +194,7 @@ export async function launch(options: LaunchOptions): Promise<LaunchedCluster> {
           env: childEnv,
         });
         postgres = pg.child;
+        postgresNotes = pg.notes;
         void pg.child.exited.then(() => {
           if (!stopping) reportFailure(`PostgreSQL exited:\n${tailOf(pg.child.logFile)}`);
         });
@@ -200,6 +202,7 @@ export async function launch(options: LaunchOptions): Promise<LaunchedCluster> {
       },
       (url) => redactUrl(url),
     );
+    for (const note of postgresNotes) progress.line(`    ${note}`);
 
     const redis = await progress.step(
       'Redis',

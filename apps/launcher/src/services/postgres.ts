@@ -1,43 +1,89 @@
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ManagedChild, startChild, tailOf } from '../process/child.ts';
 import { freePort } from '../process/net.ts';
-import type { PostgresServerConfig, PostgresServerMessage } from './postgres-server.ts';
+import { type EmbeddedBinaries, placeForPostgresUser } from './postgres-access.ts';
+import { type PostgresServerConfig, urlOf } from './postgres-runner.ts';
+import type { PostgresServerMessage } from './postgres-server.ts';
 
 const helper = fileURLToPath(new URL('./postgres-server.js', import.meta.url));
 
 export interface EmbeddedPostgresHandle {
   url: string;
   child: ManagedChild;
+  /** Where the cluster lives (`<dataDir>/postgres` unless it had to move). */
+  clusterDir: string;
+  /** What was done to run it as root (binaries or data moved), for the operator. */
+  notes: string[];
+}
+
+export interface EmbeddedPostgresOptions {
+  dataDir: string;
+  logDir: string;
+  password: string;
+  env: NodeJS.ProcessEnv;
+  timeoutMs?: number;
+  /** As root, where what the `postgres` user cannot reach goes (see postgres-access.ts). */
+  relocationRoot?: string;
+  binaries?: EmbeddedBinaries;
+}
+
+/** What the helper process is started with. */
+export interface EmbeddedPostgresPlan {
+  config: PostgresServerConfig;
+  /** The helper's working directory, which PostgreSQL inherits and must be able to enter. */
+  cwd: string;
+  clusterDir: string;
+  notes: string[];
+}
+
+/** Decides where the cluster lives and how it runs (moving things first when root needs to). */
+export async function planEmbeddedPostgres(
+  options: EmbeddedPostgresOptions,
+): Promise<EmbeddedPostgresPlan> {
+  const pgDir = join(options.dataDir, 'postgres');
+  let placement: ReturnType<typeof placeForPostgresUser>;
+  try {
+    placement = placeForPostgresUser({
+      pgDir,
+      binaries: options.binaries,
+      relocationRoot: options.relocationRoot,
+    });
+  } catch (err) {
+    throw new Error(`embedded PostgreSQL cannot run as root here: ${(err as Error).message}`);
+  }
+  const relocated = placement?.relocated ? placement : undefined;
+  if (!relocated) mkdirSync(pgDir, { recursive: true });
+  const clusterDir = relocated?.dataDir ?? pgDir;
+  const config: PostgresServerConfig = {
+    dataDir: clusterDir,
+    port: await freePort(),
+    user: 'postgres',
+    password: options.password,
+    database: 'dynapharm',
+    ...(relocated && {
+      runAs: { nativeDir: relocated.nativeDir, uid: relocated.user.uid, gid: relocated.user.gid },
+    }),
+  };
+  const cwd = relocated ? dirname(clusterDir) : options.dataDir;
+  return { config, cwd, clusterDir, notes: placement?.notes ?? [] };
 }
 
 /**
  * Starts embedded PostgreSQL with its data under `<dataDir>/postgres`, kept
  * between runs, on a free port. Resolves once the `dynapharm` database exists.
  */
-export async function startEmbeddedPostgres(options: {
-  dataDir: string;
-  logDir: string;
-  password: string;
-  env: NodeJS.ProcessEnv;
-  timeoutMs?: number;
-}): Promise<EmbeddedPostgresHandle> {
-  const pgDir = join(options.dataDir, 'postgres');
-  mkdirSync(pgDir, { recursive: true });
-  const config: PostgresServerConfig = {
-    dataDir: pgDir,
-    port: await freePort(),
-    user: 'postgres',
-    password: options.password,
-    database: 'dynapharm',
-  };
+export async function startEmbeddedPostgres(
+  options: EmbeddedPostgresOptions,
+): Promise<EmbeddedPostgresHandle> {
+  const { config, cwd, clusterDir, notes } = await planEmbeddedPostgres(options);
   const child = startChild({
     name: 'postgres',
     command: process.execPath,
     args: [helper, JSON.stringify(config)],
     env: options.env,
-    cwd: options.dataDir,
+    cwd,
     logFile: join(options.logDir, 'postgres.log'),
     ipc: true,
   });
@@ -64,6 +110,5 @@ export async function startEmbeddedPostgres(options: {
     throw new Error(`embedded PostgreSQL failed: ${reason}\n${tailOf(child.logFile)}`);
   }
   // The IPC channel stays open: its closing tells the helper the launcher is gone.
-  const url = `postgres://${config.user}:${encodeURIComponent(config.password)}@127.0.0.1:${config.port}/${config.database}`;
-  return { url, child };
+  return { url: urlOf(config), child, clusterDir, notes };
 }
