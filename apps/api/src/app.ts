@@ -112,7 +112,7 @@ export function createApp(deps: AppDeps): Express {
   );
   api.use(idempotency(deps.pool));
   if (deps.onCommitted) api.use(afterWrite(deps.onCommitted));
-  api.use('/changes', changesRouter(deps.pool));
+  api.use('/changes', changesRouter(deps.db));
   api.use(resourcesRouter(deps.db));
 
   app.use('/api', api);

@@ -1,3 +1,4 @@
+import { busEnvSchema, relayEnvSchema } from '@dynapharm/outbox';
 import { z } from 'zod';
 
 const flag = z
@@ -21,8 +22,6 @@ export const envSchema = z
     HOST: z.string().default('0.0.0.0'),
     DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
     DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(20),
-    REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
-    REDIS_KEY_PREFIX: z.string().min(1).default('socket.io'),
     AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     AUTH_JWKS_URL: z.url().optional(),
     AUTH_MODE: z.enum(['dev', 'jwt']).default('jwt'),
@@ -31,12 +30,10 @@ export const envSchema = z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),
     WRITE_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
-    RELAY_ENABLED: flag.default(true),
-    RELAY_POLL_MS: z.coerce.number().int().min(50).default(1000),
-    RELAY_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
-    SYNC_LOG_RETENTION_DAYS: z.coerce.number().min(0.0001).default(30),
     TRUST_PROXY: flag.default(false),
   })
+  .extend(busEnvSchema.shape)
+  .extend(relayEnvSchema.shape)
   .superRefine((env, ctx) => {
     if (!env.AUTH_JWT_SECRET && !env.AUTH_JWKS_URL) {
       ctx.addIssue({

@@ -3,13 +3,17 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createTokenVerifier } from '@dynapharm/auth';
 import { createDb } from '@dynapharm/db';
+import {
+  busConfigFromEnv,
+  createCommitSignal,
+  createRelay,
+  type RelayOptions,
+} from '@dynapharm/outbox';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { createApp } from './app.ts';
 import type { Env } from './env.ts';
 import { createMetrics } from './metrics.ts';
-import { createCommitSignal } from './relay/commit-signal.ts';
-import { createRelay, type RelayOptions } from './relay/relay.ts';
 
 export type ApiConfig = Pick<
   Env,
@@ -17,6 +21,7 @@ export type ApiConfig = Pick<
   | 'DATABASE_POOL_MAX'
   | 'REDIS_URL'
   | 'REDIS_KEY_PREFIX'
+  | 'REDIS_ADAPTER'
   | 'AUTH_JWT_SECRET'
   | 'AUTH_JWKS_URL'
   | 'AUTH_MODE'
@@ -33,7 +38,7 @@ export interface ApiServerOptions {
   config: ApiConfig;
   logger: Logger;
   /** Extra relay settings (tests shorten timings). */
-  relay?: Partial<Omit<RelayOptions, 'databaseUrl' | 'redis' | 'logger' | 'metrics'>>;
+  relay?: Partial<Omit<RelayOptions, 'databaseUrl' | 'bus' | 'logger' | 'metrics'>>;
 }
 
 /** Redis client settings shared by the API's connections: never crash, reconnect with backoff. */
@@ -57,13 +62,11 @@ export function createApiServer({ config, logger, relay: relayOverrides }: ApiSe
   const metrics = createMetrics();
   const database = createDb(config.DATABASE_URL, { max: config.DATABASE_POOL_MAX });
   const redis = redisClient(config.REDIS_URL, logger, 'api', true);
-  const relayRedis = redisClient(config.REDIS_URL, logger, 'relay', false);
   const relay = createRelay({
     databaseUrl: config.DATABASE_URL,
-    redis: relayRedis,
+    bus: busConfigFromEnv(config),
     logger,
     metrics,
-    keyPrefix: config.REDIS_KEY_PREFIX,
     batchSize: config.RELAY_BATCH_SIZE,
     pollIntervalMs: config.RELAY_POLL_MS,
     retentionMs: config.SYNC_LOG_RETENTION_DAYS * 24 * 3600 * 1000,
@@ -112,7 +115,6 @@ export function createApiServer({ config, logger, relay: relayOverrides }: ApiSe
         clearTimeout(timer);
       }
       redis.disconnect();
-      relayRedis.disconnect();
       await database.close();
     },
   };

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { busEnvSchema } from '@dynapharm/outbox';
 import { z } from 'zod';
 
 /** `"false"`, `"0"` and `"no"` are false; `Boolean("false")` would be true. */
@@ -29,12 +30,6 @@ export const envSchema = z
       .string()
       .regex(/^[\w.:-]{1,100}$/, 'letters, digits, ".", ":", "_" or "-" (max 100)')
       .default(`${hostname()}-${process.pid}`),
-    REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
-    REDIS_ADAPTER: z.enum(['classic', 'sharded']).default('classic'),
-    REDIS_KEY_PREFIX: z
-      .string()
-      .regex(/^[\w.:-]{1,100}$/, 'letters, digits, ".", ":", "_" or "-" (max 100)')
-      .default('socket.io'),
     AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     AUTH_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
     AUTH_JWT_ISSUER: z.string().optional(),
@@ -54,6 +49,7 @@ export const envSchema = z
     MAX_ROOMS_PER_SOCKET: int(1, 100_000).default(500),
     COLLECT_DEFAULT_METRICS: flag.default(true),
   })
+  .extend(busEnvSchema.shape)
   .superRefine((env, ctx) => {
     if (!env.AUTH_JWT_SECRET && !env.AUTH_JWKS_URL) {
       ctx.addIssue({

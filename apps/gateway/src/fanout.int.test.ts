@@ -1,4 +1,3 @@
-import { roomsForChange } from '@dynapharm/types';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   adminToken,
@@ -8,10 +7,11 @@ import {
   changeEvent,
   closeClients,
   connect,
-  createRelayEmitter,
+  createRelayPublisher,
   eventually,
   helloOf,
   postPublish,
+  publishable,
   record,
   sleep,
   staffToken,
@@ -21,11 +21,11 @@ import {
 
 describe('fan-out across three replicas', () => {
   let cluster: Cluster;
-  let relay: ReturnType<typeof createRelayEmitter>;
+  let relay: ReturnType<typeof createRelayPublisher>;
 
   beforeAll(async () => {
     cluster = await startCluster(3);
-    relay = createRelayEmitter(cluster.redisUrl, cluster.prefix);
+    relay = createRelayPublisher(cluster.bus);
   });
   afterEach(closeClients);
   afterAll(async () => {
@@ -56,7 +56,7 @@ describe('fan-out across three replicas', () => {
     );
 
     const event = changeEvent();
-    relay.emitter.to(roomsForChange(event)).emit('clients:created', event);
+    await relay.publish([event]);
 
     await eventually(() => {
       for (const seen of [...admins, ...staff]) expect(seen).toHaveLength(1);
@@ -81,8 +81,8 @@ describe('fan-out across three replicas', () => {
 
     const inB = changeEvent({ resource: 'orders', branchId: branchB });
     const inA = changeEvent({ resource: 'orders', branchId: branchA });
-    relay.emitter.to(roomsForChange(inB)).emit('orders:created', inB);
-    relay.emitter.to(roomsForChange(inA)).emit('orders:created', inA);
+    await relay.publish([inB]);
+    await relay.publish([inA]);
 
     await eventually(() => expect(adminSeen).toHaveLength(2));
     await eventually(() => expect(staffSeen).toHaveLength(1));
@@ -96,7 +96,7 @@ describe('fan-out across three replicas', () => {
     expect(await subscribe(staffB, ['products'])).toEqual({ granted: ['products'], denied: [] });
     const seen = record(staffB);
     const product = changeEvent({ resource: 'products', branchId: null, action: 'updated' });
-    relay.emitter.to(roomsForChange(product)).emit('products:updated', product);
+    await relay.publish([product]);
     await eventually(() => expect(seen).toEqual([product]));
   });
 
@@ -113,7 +113,7 @@ describe('fan-out across three replicas', () => {
         });
       }),
     );
-    const event = changeEvent({ resource: 'stock', action: 'updated', branchId: branchA });
+    const event = publishable({ resource: 'stock', action: 'updated', branchId: branchA });
     const res = await postPublish(cluster.urls[0] ?? '', { event });
     expect(res.status).toBe(202);
     expect(await res.json()).toEqual({ published: 1 });
@@ -134,7 +134,7 @@ describe('fan-out across three replicas', () => {
     await subscribe(control, ['reports']);
     const controlSeen = record(control);
     const event = changeEvent({ resource: 'reports' });
-    relay.emitter.to(roomsForChange(event)).emit('reports:created', event);
+    await relay.publish([event]);
     await eventually(() => expect(controlSeen).toHaveLength(1));
     await sleep(100);
     expect(seen).toEqual([]);
@@ -144,7 +144,7 @@ describe('fan-out across three replicas', () => {
 describe('sharded adapter', () => {
   let cluster: Cluster;
   beforeAll(async () => {
-    cluster = await startCluster(3, { redisAdapter: 'sharded' });
+    cluster = await startCluster(3, { bus: { adapter: 'sharded' } });
   });
   afterEach(closeClients);
   afterAll(async () => {
@@ -159,7 +159,7 @@ describe('sharded adapter', () => {
         return record(socket);
       }),
     );
-    const event = changeEvent({ branchId: branchB });
+    const event = publishable({ branchId: branchB });
     expect((await postPublish(cluster.urls[2] ?? '', { events: [event] })).status).toBe(202);
     await eventually(() => {
       for (const mine of seen) expect(mine).toEqual([event]);

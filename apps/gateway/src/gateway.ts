@@ -2,6 +2,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { createTokenVerifier } from '@dynapharm/auth';
+import { describeBus } from '@dynapharm/outbox';
+import type { RelayBeat } from '@dynapharm/types';
 import { Server } from 'socket.io';
 import { HttpError } from './http/errors.ts';
 import { handlePublish } from './http/publish.ts';
@@ -51,14 +53,11 @@ export function createGateway(options: GatewayOptions): Gateway {
   let draining = false;
   let boundPort = opts.port;
 
-  const pub = createRedisClient(opts.redisUrl, 'pub', logger);
+  const pub = createRedisClient(opts.bus.redisUrl, 'pub', logger);
   const sub = duplicateRedisClient(pub, 'sub', logger);
   const redisUp = () => isReady(pub) && isReady(sub);
 
-  const { adapter, counts } = createCountingAdapter(pub, sub, {
-    kind: opts.redisAdapter,
-    prefix: opts.redisKeyPrefix,
-  });
+  const { adapter, counts } = createCountingAdapter(pub, sub, opts.bus);
 
   // Messages published while this replica's subscriber was reconnecting never
   // reach it. Once the subscriptions are back (a PING after them has answered),
@@ -145,7 +144,13 @@ export function createGateway(options: GatewayOptions): Gateway {
     }),
   );
 
-  const registry = createReplicaRegistry(pub, opts.redisKeyPrefix, opts.heartbeatTtlMs, logger);
+  const relay = watchRelay(io, opts.relayQuietMs, () =>
+    logger.error(
+      { bus: describeBus(opts.bus), quietMs: opts.relayQuietMs },
+      'no relay heard on this bus: check that REDIS_URL, REDIS_ADAPTER and REDIS_KEY_PREFIX match the API',
+    ),
+  );
+  const registry = createReplicaRegistry(pub, opts.bus.keyPrefix, opts.heartbeatTtlMs, logger);
   let lastTick = { at: Date.now(), events: 0, deliveries: 0 };
   let rates = { eventsPerSec: 0, deliveriesPerSec: 0 };
   const publicUrl = () => {
@@ -191,7 +196,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       socketPath: '/ws',
     }),
     health: () => {
-      const redis = { pub: pub.status, sub: sub.status };
+      const redis = { pub: pub.status, sub: sub.status, bus: describeBus(opts.bus) };
       if (draining) return { ok: false, body: { status: 'draining', replicaId, redis } };
       if (!redisUp()) {
         const down = Object.entries(redis).filter(([, status]) => status !== 'ready');
@@ -201,12 +206,15 @@ export function createGateway(options: GatewayOptions): Gateway {
           body: { status: 'unavailable', replicaId, reason: reason.join('; '), redis },
         };
       }
-      return { ok: true, body: { status: 'ok', replicaId, redis } };
+      // A silent relay does not make this replica unhealthy (it serves, and
+      // clients catch up through the API), but operators must see it.
+      return { ok: true, body: { status: 'ok', replicaId, redis, relay: relay.status() } };
     },
     stats: async () => {
       if (!isReady(pub)) throw new HttpError(503, 'unavailable', 'Redis is unavailable');
       return {
         replicaId,
+        relay: relay.status(),
         ...(await withTimeout(registry.read(), 2_000, 'reading replica stats')),
       };
     },
@@ -233,6 +241,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const close = () => {
     closing ??= (async () => {
       clearInterval(heartbeat);
+      relay.stop();
       if (isReady(pub)) {
         await withTimeout(registry.remove(replicaId), 1_000, 'leaving the registry').catch(
           (err: unknown) => logger.warn({ err }, 'could not leave the replica registry'),
@@ -275,7 +284,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         announce().catch((err: unknown) => logger.debug({ err }, 'replica announcement failed'));
       await tick();
       heartbeat = setInterval(tick, opts.heartbeatIntervalMs);
-      logger.info({ port: boundPort, adapter: opts.redisAdapter }, 'gateway listening');
+      logger.info({ port: boundPort, bus: describeBus(opts.bus) }, 'gateway listening');
       return { port: boundPort };
     },
     drain() {
@@ -294,6 +303,46 @@ export function createGateway(options: GatewayOptions): Gateway {
       return drainingDone;
     },
     close,
+  };
+}
+
+/**
+ * Listens for the relay leader's beats. Hearing none for `quietMs` means the
+ * relay is down or publishes on another bus (another Redis, adapter kind or
+ * key prefix): `onQuiet` fires once per silence.
+ */
+function watchRelay(io: GatewayServer, quietMs: number, onQuiet: () => void) {
+  const since = Date.now();
+  let last: RelayBeat | undefined;
+  let heardAt: number | undefined;
+  let warned = false;
+  io.on('relay:beat', (beat) => {
+    if (typeof beat?.epoch !== 'string' || typeof beat.head !== 'number') return;
+    last = beat;
+    heardAt = Date.now();
+    warned = false;
+  });
+  const timer = setInterval(
+    () => {
+      if (!warned && Date.now() - (heardAt ?? since) > quietMs) {
+        warned = true;
+        onQuiet();
+      }
+    },
+    Math.min(quietMs, 1000),
+  );
+  timer.unref();
+  return {
+    status() {
+      const quiet = Date.now() - (heardAt ?? since) > quietMs;
+      return {
+        status: quiet ? 'silent' : last ? 'ok' : 'waiting',
+        heardAt: heardAt ? new Date(heardAt).toISOString() : null,
+        epoch: last?.epoch ?? null,
+        head: last?.head ?? null,
+      };
+    },
+    stop: () => clearInterval(timer),
   };
 }
 

@@ -1,4 +1,3 @@
-import { roomsForChange } from '@dynapharm/types';
 import type { Socket } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -8,7 +7,7 @@ import {
   changeEvent,
   closeClients,
   connect,
-  createRelayEmitter,
+  createRelayPublisher,
   eventually,
   record,
   sleep,
@@ -41,11 +40,11 @@ describe('hostile clients', () => {
     const socket = await connect(url, { token: await adminToken() });
     await subscribe(socket, ['employees']);
     const seen = record(socket);
-    const relay = createRelayEmitter(cluster.redisUrl, cluster.prefix);
+    const relay = createRelayPublisher(cluster.bus);
     const event = changeEvent({ resource: 'employees' });
-    relay.emitter.to(roomsForChange(event)).emit('employees:created', event);
+    await relay.publish([event]);
     await eventually(() => expect(seen).toEqual([event]));
-    relay.close();
+    await relay.close();
   }
 
   it('answers malformed subscribe payloads and survives a missing ack', async () => {

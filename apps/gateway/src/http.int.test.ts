@@ -8,6 +8,7 @@ import {
   connect,
   eventually,
   postPublish,
+  publishable,
   startCluster,
 } from './testing/cluster.ts';
 
@@ -83,7 +84,7 @@ describe('HTTP surface', () => {
     expect(malformed.status).toBe(400);
     expect(await malformed.json()).toMatchObject({ error: { code: 'malformed_json' } });
 
-    const badBranch = await postPublish(url, { event: { ...changeEvent(), branchId: 'branch-1' } });
+    const badBranch = await postPublish(url, { event: { ...publishable(), branchId: 'branch-1' } });
     expect(badBranch.status).toBe(400);
     const body = (await badBranch.json()) as {
       error: { code: string; message: string; details: { path: string }[] };
@@ -92,11 +93,18 @@ describe('HTTP surface', () => {
     expect(body.error.message).toContain('event.branchId');
     expect(body.error.details.map((d) => d.path)).toEqual(['event.branchId']);
 
-    const both = await postPublish(url, { event: changeEvent(), events: [changeEvent()] });
+    const both = await postPublish(url, { event: publishable(), events: [publishable()] });
     expect(both.status).toBe(400);
-    const unknownKey = await postPublish(url, { event: changeEvent(), rooms: ['clients'] });
+    const unknownKey = await postPublish(url, { event: publishable(), rooms: ['clients'] });
     expect(unknownKey.status).toBe(400);
     expect(JSON.stringify(await unknownKey.json())).toContain('rooms');
+
+    // Only the relay positions changes: a forged offset would make clients skip real ones.
+    const positioned = await postPublish(url, { events: [changeEvent()] });
+    expect(positioned.status).toBe(400);
+    const refused = JSON.stringify(await positioned.json());
+    expect(refused).toContain('offset');
+    expect(refused).toContain('epoch');
   });
 
   it('shows every replica and its connections in /stats, and drops a dead one', async () => {

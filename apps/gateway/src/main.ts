@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { busConfigFromEnv } from '@dynapharm/outbox';
 import { pino } from 'pino';
 import { EnvError, loadEnv } from './env.ts';
 import { createGateway } from './gateway.ts';
@@ -28,9 +29,7 @@ const gateway = createGateway({
   host: env.HOST,
   publicUrl: env.PUBLIC_URL,
   replicaId: env.REPLICA_ID,
-  redisUrl: env.REDIS_URL,
-  redisAdapter: env.REDIS_ADAPTER,
-  redisKeyPrefix: env.REDIS_KEY_PREFIX,
+  bus: busConfigFromEnv(env),
   auth: {
     secret: env.AUTH_JWT_SECRET,
     jwksUrl: env.AUTH_JWKS_URL,

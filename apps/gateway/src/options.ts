@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { TokenVerifierOptions } from '@dynapharm/auth';
+import type { BusConfig } from '@dynapharm/outbox';
 import { type Logger, pino } from 'pino';
 
-/** Options of {@link createGateway}. Only `redisUrl`, `auth` and `publishToken` are required. */
+/** Options of {@link createGateway}. Only `bus`, `auth` and `publishToken` are required. */
 export interface GatewayOptions {
   /** Port to listen on; `0` picks a free one (tests). @default 0 */
   port?: number;
@@ -13,15 +14,11 @@ export interface GatewayOptions {
   publicUrl?: string;
   /** Identity of this replica in logs, `server:hello` and `/stats`. @default `<hostname>-<pid>-<random>` */
   replicaId?: string;
-  /** Redis used as the fan-out bus and for the replica registry. */
-  redisUrl: string;
   /**
-   * `classic` uses Redis Pub/Sub (what `@socket.io/redis-emitter` speaks);
-   * `sharded` uses sharded Pub/Sub (Redis ≥ 7, Redis Cluster). @default 'classic'
+   * The fan-out bus, exactly as the relay has it (both parse it with
+   * `busEnvSchema`); its Redis also holds the replica registry.
    */
-  redisAdapter?: 'classic' | 'sharded';
-  /** Prefix of the adapter's channels and the registry keys; the relay's emitter must use the same. @default 'socket.io' */
-  redisKeyPrefix?: string;
+  bus: BusConfig;
   /** Token verification (HS256 secret or JWKS URL). */
   auth: TokenVerifierOptions;
   /** Origins allowed to open a connection; `'*'` allows any. Requests without `Origin` are allowed. @default [] */
@@ -46,6 +43,8 @@ export interface GatewayOptions {
   heartbeatIntervalMs?: number;
   /** How long an announcement lives; a dead replica leaves `/stats` after this. @default 3000 */
   heartbeatTtlMs?: number;
+  /** A gateway that has heard no relay beat for this long says so in `/health` and the log. @default 10000 */
+  relayQuietMs?: number;
   /** Adds prom-client's process metrics to `/metrics`. @default false */
   collectDefaultMetrics?: boolean;
   /** Version reported by `GET /`. @default '0.0.0' */
@@ -63,8 +62,7 @@ export function resolveOptions(options: GatewayOptions): ResolvedOptions {
     port: 0,
     host: '127.0.0.1',
     replicaId: `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
-    redisAdapter: 'classic',
-    redisKeyPrefix: 'socket.io',
+    relayQuietMs: 10_000,
     allowedOrigins: [],
     drainTimeoutMs: 10_000,
     drainSpreadMs: 5_000,

@@ -1,5 +1,4 @@
 import { stack, startRedis, type TestServer } from '@dynapharm/testkit';
-import { roomsForChange } from '@dynapharm/types';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   adminToken,
@@ -8,7 +7,7 @@ import {
   changeEvent,
   closeClients,
   connect,
-  createRelayEmitter,
+  createRelayPublisher,
   eventually,
   record,
   startCluster,
@@ -18,12 +17,12 @@ import {
 describe('Redis outage', () => {
   let redis: TestServer;
   let cluster: Cluster;
-  let relay: ReturnType<typeof createRelayEmitter>;
+  let relay: ReturnType<typeof createRelayPublisher>;
 
   beforeAll(async () => {
     redis = await startRedis({ mode: stack().mode });
-    cluster = await startCluster(3, { redisUrl: redis.url });
-    relay = createRelayEmitter(redis.url, cluster.prefix);
+    cluster = await startCluster(3, { bus: { redisUrl: redis.url } });
+    relay = createRelayPublisher(cluster.bus);
   });
   afterEach(closeClients);
   afterAll(async () => {
@@ -41,7 +40,7 @@ describe('Redis outage', () => {
       }),
     );
     const before = changeEvent();
-    relay.emitter.to(roomsForChange(before)).emit('clients:created', before);
+    await relay.publish([before]);
     await eventually(() => {
       for (const { seen } of clients) expect(seen).toEqual([before]);
     });
@@ -67,8 +66,8 @@ describe('Redis outage', () => {
 
     const after = changeEvent({ action: 'updated', version: 2 });
     // The subscriber connections resubscribe shortly after reconnecting.
-    await eventually(() => {
-      relay.emitter.to(roomsForChange(after)).emit('clients:updated', after);
+    await eventually(async () => {
+      await relay.publish([after]);
       for (const { seen } of clients) expect(seen.at(-1)).toEqual(after);
     }, 10_000);
     for (const { socket } of clients) expect(socket.connected).toBe(true);

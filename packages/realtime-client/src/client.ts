@@ -1,9 +1,13 @@
-import type {
-  ChangeEvent,
-  ChangeEventName,
-  ClientToServerEvents,
-  ServerToClientEvents,
-  SubscribeAck,
+import {
+  type ChangeEventName,
+  type ChangesPage,
+  type ClientToServerEvents,
+  changeEventSchema,
+  changesPageSchema,
+  type LiveChange,
+  publishableChangeSchema,
+  type ServerToClientEvents,
+  type SubscribeAck,
 } from '@dynapharm/types';
 import { io, type Socket } from 'socket.io-client';
 import { backoffDelay } from './backoff.ts';
@@ -21,7 +25,9 @@ export class CatchUpError extends Error {
   }
 }
 
-export type ChangeHandler = (data: Record<string, unknown>, event: ChangeEvent) => void;
+export type ChangeHandler = (data: Record<string, unknown>, event: LiveChange) => void;
+
+const liveChangeSchema = changeEventSchema.or(publishableChangeSchema);
 
 export interface RealtimeClientOptions {
   /** The front door or a gateway (`http://host:8080`); a list is tried in turn for fail-over. */
@@ -34,6 +40,11 @@ export interface RealtimeClientOptions {
   path?: string;
   /** Offset to resume from (e.g. persisted by the page). @default the head at first connect */
   initialOffset?: number;
+  /**
+   * Epoch `initialOffset` belongs to (persist both together). When the server's
+   * stream has another epoch, the client resyncs instead of resuming.
+   */
+  initialEpoch?: string;
   /** First and longest reconnect delay. @default 500 and 15000 */
   reconnectDelayMs?: { min: number; max: number };
   /** Transports in order of preference. @default ['websocket', 'polling'] */
@@ -44,14 +55,6 @@ export interface RealtimeClientOptions {
   requestTimeoutMs?: number;
   /** Injected `fetch` (tests, old browsers). @default globalThis.fetch */
   fetch?: typeof fetch;
-}
-
-interface ChangesPage {
-  changes: ChangeEvent[];
-  hasMore: boolean;
-  nextAfter: number;
-  head: number;
-  resync: boolean;
 }
 
 /**
@@ -81,7 +84,8 @@ export class RealtimeClient {
   private wanted = false;
   private started = false;
   private catchingUp: Promise<void> | undefined;
-  private buffer: ChangeEvent[] | undefined;
+  private buffer: LiveChange[] | undefined;
+  private streamEpoch: string | undefined;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private catchUpTimer: ReturnType<typeof setInterval> | undefined;
   private catchUpRetry: ReturnType<typeof setTimeout> | undefined;
@@ -97,6 +101,7 @@ export class RealtimeClient {
     if (this.urls.length === 0) throw new Error('RealtimeClient needs at least one wsUrl');
     this.merger = new ChangeMerger(options.initialOffset ?? 0);
     this.started = options.initialOffset !== undefined;
+    this.streamEpoch = options.initialEpoch;
   }
 
   /** The gateway URL in use (or tried next). */
@@ -108,9 +113,14 @@ export class RealtimeClient {
     return this.socket?.connected === true;
   }
 
-  /** Highest offset applied; persist it to resume after a page reload. */
+  /** Highest offset applied; persist it (with `epoch`) to resume after a page reload. */
   get lastOffset(): number {
     return this.merger.lastOffset;
+  }
+
+  /** The epoch `lastOffset` belongs to; undefined until the first catch-up. */
+  get epoch(): string | undefined {
+    return this.streamEpoch;
   }
 
   /** Connects and resolves once connected and caught up; keeps reconnecting until `disconnect()`. */
@@ -231,7 +241,7 @@ export class RealtimeClient {
     socket.on('server:draining', (info) => {
       this.nextDelayHint = info.reconnectInMs;
     });
-    socket.onAny((name: string, event: ChangeEvent) => {
+    socket.onAny((name: string, event: unknown) => {
       if (name.includes(':') && !name.startsWith('server:')) this.receive(event);
     });
     socket.on('connect', () => void this.onConnected(socket));
@@ -319,12 +329,18 @@ export class RealtimeClient {
     if (!this.started) {
       const page = await this.fetchChanges(undefined, resources);
       this.merger.reset(page.head);
+      this.streamEpoch = page.epoch;
       this.started = true;
     } else {
       for (;;) {
         const page = await this.fetchChanges(this.merger.lastOffset, resources);
-        if (page.resync) {
+        // Another epoch means another history: the offset says nothing there.
+        if (page.resync || page.epoch !== this.streamEpoch) {
           this.merger.reset(page.head);
+          this.streamEpoch = page.epoch;
+          // Live events of the old history (or of the new one, from before
+          // the snapshot the application is about to reload) are moot.
+          this.buffer = [];
           for (const h of this.resyncHandlers) h(page.head);
           break;
         }
@@ -335,13 +351,14 @@ export class RealtimeClient {
     }
     const buffered = this.buffer ?? [];
     this.buffer = undefined;
-    buffered.sort((a, b) => a.offset - b.offset);
-    for (const change of buffered) this.deliver(change);
+    buffered.sort((a, b) => positionOf(a) - positionOf(b));
+    for (const change of buffered) if (this.inCurrentEpoch(change)) this.deliver(change);
   }
 
   private async fetchChanges(after: number | undefined, resources: string): Promise<ChangesPage> {
     const url = new URL(`${this.apiBase()}/api/changes`);
     if (after !== undefined) url.searchParams.set('after', String(after));
+    if (after !== undefined && this.streamEpoch) url.searchParams.set('epoch', this.streamEpoch);
     if (resources) url.searchParams.set('resources', resources);
     const token = await this.token();
     const doFetch = this.opts.fetch ?? globalThis.fetch;
@@ -355,19 +372,37 @@ export class RealtimeClient {
       const permanent = res.status === 400 || res.status === 401 || res.status === 403;
       throw new CatchUpError(`catch-up failed: HTTP ${res.status}`, permanent);
     }
-    return (await res.json()) as ChangesPage;
+    const parsed = changesPageSchema.safeParse(await res.json().catch(() => undefined));
+    if (!parsed.success) {
+      throw new CatchUpError('catch-up failed: the answer is not a changes page', false);
+    }
+    return parsed.data;
   }
 
-  private receive(event: ChangeEvent) {
-    if (typeof event !== 'object' || event === null || typeof event.offset !== 'number') return;
-    if (!this.buffer) return this.deliver(event);
+  private receive(raw: unknown) {
+    const parsed = liveChangeSchema.safeParse(raw);
+    if (!parsed.success) return;
+    const event = parsed.data;
+    if (!this.buffer) {
+      if (!this.inCurrentEpoch(event)) {
+        // The stream has a new identity (a restore or a reset): a catch-up
+        // learns it and resyncs.
+        if (this.socket) this.catchUpInBackground(this.socket);
+        return;
+      }
+      return this.deliver(event);
+    }
     // Buffered events are only a shortcut: the pending catch-up fetches them
     // again if they are dropped, because the last offset has not moved.
     if (this.buffer.length < MAX_BUFFERED) this.buffer.push(event);
     else this.buffer = [];
   }
 
-  private deliver(event: ChangeEvent) {
+  private inCurrentEpoch(event: LiveChange): boolean {
+    return !('epoch' in event) || event.epoch === this.streamEpoch;
+  }
+
+  private deliver(event: LiveChange) {
     if (!this.merger.accept(event)) return;
     const name = `${event.resource}:${event.action}`;
     for (const key of [name, '*']) {
@@ -418,4 +453,9 @@ export class RealtimeClient {
       void this.open();
     }, delay);
   }
+}
+
+/** Published (unpositioned) changes sort first: they carry no place in the stream. */
+function positionOf(change: LiveChange): number {
+  return 'offset' in change ? change.offset : 0;
 }

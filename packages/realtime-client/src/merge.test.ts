@@ -10,6 +10,7 @@ const change = (offset: number, id: string, version: number): ChangeEvent => ({
   branchId: null,
   version,
   offset,
+  epoch: '0193a1b2-0000-7000-8000-0000000000e1',
   at: new Date(0).toISOString(),
   data: {},
 });
@@ -38,5 +39,15 @@ describe('backoffDelay', () => {
     expect(backoffDelay(0, 500, 15_000, () => 0)).toBe(250);
     expect(backoffDelay(20, 500, 15_000, () => 1)).toBe(15_000);
     expect(backoffDelay(3, 500, 15_000, () => 1)).toBe(4000);
+  });
+
+  it('passes published changes on their version alone, without moving the offset', () => {
+    const m = new ChangeMerger(10);
+    const { offset: _offset, epoch: _epoch, ...published } = change(0, 'b', 2);
+    expect(m.accept(published)).toBe(true);
+    expect(m.lastOffset).toBe(10);
+    expect(m.accept(published)).toBe(false);
+    expect(m.accept(change(11, 'b', 2))).toBe(false);
+    expect(m.lastOffset).toBe(11);
   });
 });

@@ -1,8 +1,10 @@
-import type { ChangeEvent } from '@dynapharm/types';
+import type { LiveChange } from '@dynapharm/types';
 
 /**
  * Decides which change events reach the application: each offset at most once,
  * in offset order, and per record only versions newer than the one applied.
+ * Events without an offset (published by a service, not the stream) pass on
+ * their version alone and never move the offset.
  */
 export class ChangeMerger {
   private versions = new Map<string, number>();
@@ -13,9 +15,11 @@ export class ChangeMerger {
   }
 
   /** Returns whether the event is new to the application, and records it. */
-  accept(event: ChangeEvent): boolean {
-    if (event.offset <= this.lastOffset) return false;
-    this.lastOffset = event.offset;
+  accept(event: LiveChange): boolean {
+    if ('offset' in event) {
+      if (event.offset <= this.lastOffset) return false;
+      this.lastOffset = event.offset;
+    }
     const key = `${event.resource}:${event.id}`;
     const seen = this.versions.get(key) ?? 0;
     if (event.version <= seen) return false;

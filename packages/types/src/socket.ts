@@ -1,4 +1,4 @@
-import type { ChangeEvent, ChangeEventName } from './events.ts';
+import type { ChangeEventName, LiveChange } from './events.ts';
 
 /** Answer to `subscribe`/`unsubscribe`: which channels were granted, which denied and why. */
 export interface SubscribeAck {
@@ -10,7 +10,7 @@ export type ChannelsAck = (ack: SubscribeAck) => void;
 
 /** Events the gateway sends to clients. */
 export type ServerToClientEvents = {
-  [E in ChangeEventName]: (event: ChangeEvent) => void;
+  [E in ChangeEventName]: (event: LiveChange) => void;
 } & {
   /** Sent before a replica drains, so the client reconnects elsewhere. */
   'server:draining': (info: { replicaId: string; reconnectInMs: number }) => void;
@@ -32,4 +32,22 @@ export interface SocketData {
   role: 'admin' | 'manager' | 'staff';
   branches: string[];
   tokenExpiresAt?: number;
+}
+
+/**
+ * What the relay leader tells every gateway through the bus, every few
+ * seconds: it is alive, and where the stream stands. A gateway that hears
+ * nothing is on another bus than the relay (or no relay runs).
+ */
+export interface RelayBeat {
+  epoch: string;
+  /** Last offset published. */
+  head: number;
+  /** When the beat was sent (epoch milliseconds). */
+  at: number;
+}
+
+/** Events servers on one bus send each other (Socket.IO `serverSideEmit`). */
+export interface InterServerEvents {
+  'relay:beat': (beat: RelayBeat) => void;
 }

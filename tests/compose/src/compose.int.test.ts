@@ -242,7 +242,7 @@ describe('docker compose cluster behind HAProxy', () => {
       received.set(rt, events);
       replicasSeen.set(rt, []);
       rt.on('*', (_data, event) => {
-        if (event.resource === 'clients') events.push(event);
+        if (event.resource === 'clients' && 'offset' in event) events.push(event);
       });
       rt.onConnect(({ replicaId }) => replicasSeen.get(rt)?.push(replicaId ?? '?'));
       await rt.connect();

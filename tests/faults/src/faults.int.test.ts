@@ -141,7 +141,9 @@ describe('fault injection', () => {
         catchUpIntervalMs: 3000,
       });
       const applied: ChangeEvent[] = [];
-      rt.on('*', (_d, e) => applied.push(e));
+      rt.on('*', (_d, e) => {
+        if ('offset' in e) applied.push(e);
+      });
       return { rt, applied };
     });
     for (const { rt } of clients) {

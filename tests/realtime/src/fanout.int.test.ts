@@ -1,5 +1,4 @@
 import { closeClients, connect, record, subscribe } from '@dynapharm/gateway/testing';
-import type { ChangeEvent } from '@dynapharm/types';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, eventually, publishedChanges, type System, startSystem } from './system.ts';
 
@@ -113,7 +112,7 @@ describe('resume after a disconnect', () => {
     }
     const latencies: number[] = [];
     for (const { rt } of clients) {
-      rt.on('*', (_d, e: ChangeEvent) => {
+      rt.on('*', (_d, e) => {
         if (e.resource === 'reports') latencies.push(Date.now() - Date.parse(e.at));
       });
     }

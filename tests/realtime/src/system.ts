@@ -26,8 +26,10 @@ export async function startSystem(
   const env = options.redisUrl ? { REDIS_URL: options.redisUrl } : {};
   const api = await startTestApi({ env, relay: options.relay, pollMs: 100 });
   const cluster = await startCluster(options.gateways ?? 3, {
-    redisKeyPrefix: api.keyPrefix,
-    ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
+    bus: {
+      keyPrefix: api.keyPrefix,
+      ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
+    },
   });
   const clients: RealtimeClient[] = [];
   return {
@@ -44,7 +46,9 @@ export async function startSystem(
         catchUpIntervalMs: 0,
       });
       const received: ChangeEvent[] = [];
-      rt.on('*', (_data, event) => received.push(event));
+      rt.on('*', (_data, event) => {
+        if ('offset' in event) received.push(event);
+      });
       clients.push(rt);
       return { rt, received };
     },

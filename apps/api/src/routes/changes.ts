@@ -1,10 +1,10 @@
-import { resourceNames } from '@dynapharm/types';
+import { readChanges } from '@dynapharm/outbox';
+import { epoch, resourceNames } from '@dynapharm/types';
+import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { Router } from 'express';
-import type { Pool } from 'pg';
 import { z } from 'zod';
-import { principalOf } from '../http/auth.ts';
+import { principalOf, scopeOf } from '../http/auth.ts';
 import { validationError } from '../http/errors.ts';
-import { SYNC_LOG_COLUMNS, type SyncLogRow, toChangeEvent } from '../relay/rows.ts';
 
 const querySchema = z.strictObject({
   after: z
@@ -12,6 +12,7 @@ const querySchema = z.strictObject({
     .regex(/^\d{1,15}$/, 'a non-negative integer offset')
     .transform(Number)
     .optional(),
+  epoch: epoch.optional(),
   resources: z
     .string()
     .max(500)
@@ -27,51 +28,21 @@ const querySchema = z.strictObject({
 });
 
 /**
- * `GET /api/changes?after=<offset>&resources=a,b&limit=n`: the caller's
- * branch-scoped changes after an offset, in offset order. Without `after` it
- * only reports the head offset (where a fresh client starts). `resync: true`
- * when `after` is older than what retention keeps, or newer than anything
- * published (the client's offset belongs to another history).
+ * `GET /api/changes?after=<offset>&epoch=<epoch>&resources=a,b&limit=n`: the
+ * caller's branch-scoped changes after an offset, in offset order (a
+ * `ChangesPage` of `@dynapharm/types`). Without `after` it only reports where
+ * the stream stands (where a fresh client starts).
  */
-export function changesRouter(pool: Pool) {
+// biome-ignore lint/suspicious/noExplicitAny: the API's database, whatever its schema
+export function changesRouter(db: NodePgDatabase<any>) {
   const router = Router();
   router.get('/', async (req, res) => {
     const parsed = querySchema.safeParse(req.query);
     if (!parsed.success) throw validationError(parsed.error, 'query');
-    const { after, resources, limit } = parsed.data;
-    const principal = principalOf(req);
-
-    const state = await pool.query<{ name: string; last_offset: string }>(
-      "SELECT name, last_offset FROM relay_state WHERE name IN ('relay', 'trimmed')",
+    const { after, epoch, resources, limit } = parsed.data;
+    res.json(
+      await readChanges(db, { after, epoch, resources, limit, scope: scopeOf(principalOf(req)) }),
     );
-    const head = Number(state.rows.find((r) => r.name === 'relay')?.last_offset ?? 0);
-    const trimmed = Number(state.rows.find((r) => r.name === 'trimmed')?.last_offset ?? 0);
-    const answer = { head, after: after ?? null, resync: false, hasMore: false, nextAfter: head };
-
-    if (after === undefined) return res.json({ ...answer, changes: [] });
-    if (after < trimmed || after > head) return res.json({ ...answer, resync: true, changes: [] });
-
-    const params: unknown[] = [after, head, limit + 1];
-    const filters: string[] = [];
-    if (principal.role !== 'admin') {
-      params.push(principal.branches);
-      filters.push(`(branch_id IS NULL OR branch_id = ANY($${params.length}::uuid[]))`);
-    }
-    if (resources && resources.length > 0) {
-      params.push(resources);
-      filters.push(`resource = ANY($${params.length}::text[])`);
-    }
-    const { rows } = await pool.query<SyncLogRow>(
-      `SELECT ${SYNC_LOG_COLUMNS} FROM sync_log
-        WHERE "offset" > $1 AND "offset" <= $2 ${filters.map((f) => `AND ${f}`).join(' ')}
-        ORDER BY "offset" LIMIT $3`,
-      params,
-    );
-    const hasMore = rows.length > limit;
-    const page = hasMore ? rows.slice(0, limit) : rows;
-    const changes = page.map(toChangeEvent);
-    const nextAfter = hasMore ? (changes[changes.length - 1]?.offset ?? after) : head;
-    res.json({ ...answer, hasMore, nextAfter, changes });
   });
   return router;
 }

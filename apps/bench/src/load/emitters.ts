@@ -19,6 +19,8 @@ export function roundedNowIso(): string {
  */
 export class BaselinePublisher {
   private offset = 0;
+  // The baseline is its own stream, with an identity of its own.
+  private readonly epoch = randomUUID();
   private readonly emitter: Emitter;
   expected: Record<string, number[]> = {};
 
@@ -46,6 +48,7 @@ export class BaselinePublisher {
       branchId,
       version: 1,
       offset,
+      epoch: this.epoch,
       at,
       data: { ...this.template, id, branchId, createdAt: at, updatedAt: at },
     };

@@ -1,11 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import {
-  type ChangeEvent,
-  changeEventSchema,
-  eventName,
-  fieldIssues,
-  roomsForChange,
-} from '@dynapharm/types';
+import { type Broadcaster, broadcastChange } from '@dynapharm/outbox';
+import { fieldIssues, publishableChangeSchema } from '@dynapharm/types';
 import { z } from 'zod';
 import { hasBearer } from './bearer.ts';
 import { HttpError } from './errors.ts';
@@ -15,14 +10,15 @@ import { mediaType, readJsonBody } from './respond.ts';
 export const maxEventsPerPublish = 100;
 
 /**
- * Body of `POST /publish`: one change (`event`) or a batch (`events`). The
- * gateway computes the rooms itself (`roomsForChange`), so a publisher cannot
- * send a branch's data into another branch's room by mistake.
+ * Body of `POST /publish`: one change (`event`) or a batch (`events`), without
+ * `offset` or `epoch` (only the relay positions changes in the stream). Rooms
+ * are computed by `broadcastChange`, as for the relay, so a publisher cannot
+ * send a branch's data into another branch's room.
  */
 export const publishBodySchema = z
   .object({
-    event: changeEventSchema.optional(),
-    events: z.array(changeEventSchema).min(1).max(maxEventsPerPublish).optional(),
+    event: publishableChangeSchema.optional(),
+    events: z.array(publishableChangeSchema).min(1).max(maxEventsPerPublish).optional(),
   })
   .strict()
   .superRefine((body, ctx) => {
@@ -34,11 +30,6 @@ export const publishBodySchema = z
       });
     }
   });
-
-/** Something that can broadcast cluster-wide (the Socket.IO server). */
-export interface Broadcaster {
-  to(rooms: string[]): { emit(event: string, payload: ChangeEvent): unknown };
-}
 
 /**
  * Handles `POST /publish`: service token, JSON, size limit, validated body,
@@ -72,11 +63,7 @@ export async function handlePublish(
     throw new HttpError(503, 'unavailable', 'Redis is unavailable; retry later');
   }
   const events = parsed.data.events ?? (parsed.data.event ? [parsed.data.event] : []);
-  for (const event of events) {
-    options.broadcaster
-      .to(roomsForChange(event))
-      .emit(eventName(event.resource, event.action), event);
-  }
+  for (const event of events) broadcastChange(options.broadcaster, event);
   return { published: events.length };
 }
 

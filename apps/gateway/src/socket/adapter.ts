@@ -1,5 +1,6 @@
-import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
+import { type BusConfig, createBusAdapter } from '@dynapharm/outbox';
 import type { Redis } from 'ioredis';
+import type { Namespace } from 'socket.io';
 
 type AdapterApply = (broadcast: unknown, callback: (socket: unknown) => void) => void;
 
@@ -12,31 +13,19 @@ export interface DeliveryCounts {
 }
 
 /**
- * The Redis adapter factory for Socket.IO, counting events and deliveries.
- * `classic` speaks Redis Pub/Sub (what `@socket.io/redis-emitter` publishes to);
- * `sharded` uses sharded Pub/Sub (Redis ≥ 7, Redis Cluster).
+ * The bus's Socket.IO adapter (the relay publishes through the same one),
+ * counting events and deliveries.
  */
-export function createCountingAdapter(
-  pub: Redis,
-  sub: Redis,
-  options: { kind: 'classic' | 'sharded'; prefix: string },
-) {
+export function createCountingAdapter(pub: Redis, sub: Redis, bus: BusConfig) {
   const counts: DeliveryCounts = { events: 0, deliveries: 0 };
-  const factory =
-    options.kind === 'sharded'
-      ? // "static": two channels per namespace, so a join never waits on a new SSUBSCRIBE.
-        createShardedAdapter(pub, sub, {
-          channelPrefix: options.prefix,
-          subscriptionMode: 'static',
-        })
-      : createAdapter(pub, sub, { key: options.prefix });
+  const factory = createBusAdapter(bus, pub, sub);
 
   // Every broadcast, from Redis or local, ends in the adapter's
   // `apply(opts, callback)` (private in the typings, stable across
   // socket.io-adapter 2.x): one counter bump per copy is the cheapest place to
   // measure deliveries. A function declaration, not an arrow: Socket.IO calls
   // the factory with `new`.
-  function countingAdapter(nsp: unknown) {
+  function countingAdapter(nsp: Namespace) {
     const adapter = factory(nsp);
     const apply = Reflect.get(adapter, 'apply') as AdapterApply;
     const counted: AdapterApply = (broadcast, callback) => {

@@ -1,8 +1,10 @@
-import type { ClientToServerEvents, ServerToClientEvents, SocketData } from '@dynapharm/types';
+import type {
+  ClientToServerEvents,
+  InterServerEvents,
+  ServerToClientEvents,
+  SocketData,
+} from '@dynapharm/types';
 import type { Server, Socket } from 'socket.io';
-
-/** Replicas talk only through the Redis adapter, never with custom server events. */
-type InterServerEvents = Record<string, never>;
 
 export type GatewayServer = Server<
   ClientToServerEvents,

@@ -1,14 +1,19 @@
 import { signToken } from '@dynapharm/auth';
+import {
+  type BusConfig,
+  type BusPublisher,
+  createBusPublisher,
+  resolveBusConfig,
+} from '@dynapharm/outbox';
 import { redisNamespace, stack } from '@dynapharm/testkit';
 import type {
   ChangeEvent,
   ClientToServerEvents,
+  PublishableChange,
   ServerToClientEvents,
   SubscribeAck,
   TokenClaims,
 } from '@dynapharm/types';
-import { Emitter } from '@socket.io/redis-emitter';
-import { Redis } from 'ioredis';
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import { createGateway, type Gateway, type GatewayOptions } from '../gateway.ts';
 
@@ -26,6 +31,8 @@ export interface Cluster {
   urls: string[];
   prefix: string;
   redisUrl: string;
+  /** The bus the gateways are on; publish to it with {@link createRelayPublisher}. */
+  bus: BusConfig;
   close(): Promise<void>;
 }
 
@@ -35,14 +42,18 @@ export interface Cluster {
  */
 export async function startCluster(
   count = 3,
-  overrides: Partial<GatewayOptions> = {},
+  {
+    bus: busOverrides,
+    ...overrides
+  }: Partial<Omit<GatewayOptions, 'bus'>> & {
+    bus?: Partial<BusConfig>;
+  } = {},
 ): Promise<Cluster> {
   const prefix = redisNamespace('gw').replace(/:$/, '');
-  const redisUrl = overrides.redisUrl ?? stack().redisUrl;
+  const bus = resolveBusConfig({ redisUrl: stack().redisUrl, keyPrefix: prefix, ...busOverrides });
   const gateways = Array.from({ length: count }, (_, i) =>
     createGateway({
-      redisUrl,
-      redisKeyPrefix: prefix,
+      bus,
       replicaId: `${prefix}-r${i}`,
       auth: { secret },
       publishToken,
@@ -57,7 +68,8 @@ export async function startCluster(
     gateways,
     urls: ports.map(({ port }) => `http://127.0.0.1:${port}`),
     prefix,
-    redisUrl,
+    redisUrl: bus.redisUrl,
+    bus,
     async close() {
       await Promise.all(gateways.map((g) => g.close()));
     },
@@ -129,6 +141,7 @@ export function record(socket: ClientSocket): ChangeEvent[] {
 }
 
 let offset = 0;
+const testEpoch = crypto.randomUUID();
 export function changeEvent(overrides: Partial<ChangeEvent> = {}): ChangeEvent {
   offset += 1;
   return {
@@ -138,18 +151,22 @@ export function changeEvent(overrides: Partial<ChangeEvent> = {}): ChangeEvent {
     branchId: branchA,
     version: 1,
     offset,
+    epoch: testEpoch,
     at: new Date().toISOString(),
     data: { name: 'Amina' },
     ...overrides,
   };
 }
 
-/** The relay's way of publishing: the Redis emitter, with the gateways' key prefix. */
-export function createRelayEmitter(redisUrl: string, prefix: string) {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
-  redis.on('error', () => {});
-  const emitter = new Emitter<ServerToClientEvents>(redis, { key: prefix });
-  return { emitter, close: () => redis.disconnect() };
+/** A change as a service may send it to `POST /publish`: no stream position. */
+export function publishable(overrides: Partial<ChangeEvent> = {}): PublishableChange {
+  const { offset: _offset, epoch: _epoch, ...change } = changeEvent(overrides);
+  return change;
+}
+
+/** Publishes the way the relay does: through the bus adapter, on the gateways' bus. */
+export function createRelayPublisher(bus: BusConfig): BusPublisher {
+  return createBusPublisher(bus);
 }
 
 export function postPublish(url: string, body: unknown, headers: Record<string, string> = {}) {

@@ -1,5 +1,5 @@
 import { RealtimeClient } from '@dynapharm/realtime-client';
-import { type ChangeEvent, type ResourceName, resourceNames } from '@dynapharm/types';
+import { type LiveChange, type ResourceName, resourceNames } from '@dynapharm/types';
 import { createContext, type ReactNode, useContext, useEffect, useRef, useState } from 'react';
 import { currentToken } from './auth.ts';
 import { SOCKET_PATH } from './config.ts';
@@ -64,13 +64,13 @@ export function RealtimeProvider({ token, children }: { token: string; children:
 }
 
 /** Calls `handler` for every live change of `resource` (the latest handler, without resubscribing). */
-export function useLiveChanges(resource: ResourceName, handler: (event: ChangeEvent) => void) {
+export function useLiveChanges(resource: ResourceName, handler: (event: LiveChange) => void) {
   const { client } = useRealtime();
   const ref = useRef(handler);
   ref.current = handler;
   useEffect(() => {
     if (!client) return;
-    const listener = (_data: Record<string, unknown>, event: ChangeEvent) => {
+    const listener = (_data: Record<string, unknown>, event: LiveChange) => {
       if (event.resource === resource) ref.current(event);
     };
     client.on('*', listener);

@@ -1,3 +1,4 @@
+export { relayState, syncLog } from '@dynapharm/outbox/schema';
 export * from './branches.ts';
 export * from './clients.ts';
 export * from './columns.ts';
@@ -7,5 +8,4 @@ export * from './orders.ts';
 export * from './products.ts';
 export * from './reports.ts';
 export * from './stock.ts';
-export * from './sync-log.ts';
 export * from './users.ts';
