@@ -34,7 +34,7 @@ export interface Gateway {
 }
 
 /**
- * Builds one Socket.IO gateway replica (ARCHITECTURE §1, §4): JWT handshake,
+ * Builds one Socket.IO gateway replica (docs/architecture.md §1, §5): JWT handshake,
  * Origin allow-list, authorized `subscribe`/`unsubscribe`, rooms shared across
  * replicas through the Redis adapter, and `GET /`, `/health`, `/stats`,
  * `/metrics`, `POST /publish` on the same port. Nothing is global, so tests

@@ -32,7 +32,7 @@ export type TokenVerifier = (token: string) => Promise<VerifiedToken>;
 
 /**
  * Builds the verifier API and gateway share: checks signature, expiry and the
- * claims of ARCHITECTURE §5, and returns the principal.
+ * claims of docs/architecture.md §6, and returns the principal.
  */
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
   let key: Uint8Array | JWTVerifyGetKey;

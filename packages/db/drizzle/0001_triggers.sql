@@ -1,4 +1,4 @@
--- Versioning and change capture for every synchronised resource (ARCHITECTURE §2–§3).
+-- Versioning and change capture for every synchronised resource (docs/architecture.md §2–§3).
 --
 -- * BEFORE INSERT: version = 1; created_at/updated_at default to now() unless given;
 --   branches.branch_id = id, products.branch_id = NULL.

@@ -2,8 +2,8 @@ import type { ErrorCode } from '@dynapharm/types';
 
 /**
  * Base class of the errors repositories throw on purpose. `code` is one of the
- * API's `errorCodes`, so an error middleware can map it without a lookup table;
- * `details` is safe to show to the caller.
+ * shared `errorCodes` (the API's error middleware gives each code its HTTP
+ * status); `details` is safe to show to the caller.
  */
 export abstract class DbError extends Error {
   abstract readonly code: ErrorCode;

@@ -4,7 +4,7 @@ export const roles = ['admin', 'manager', 'staff'] as const;
 export const role = z.enum(roles);
 export type Role = z.infer<typeof role>;
 
-/** The claims every token must carry (ARCHITECTURE §5). */
+/** The claims every token must carry (docs/architecture.md §6). */
 export const tokenClaimsSchema = z.object({
   sub: z.string().min(1).max(200),
   role,

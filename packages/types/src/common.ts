@@ -12,7 +12,7 @@ export const isoDate = z.iso.date();
 /** Money in integer cents: no floating-point rounding on the way. */
 export const cents = z.int().min(0).max(1_000_000_000_00);
 
-/** Columns every versioned business row carries (ARCHITECTURE §2). */
+/** Columns every versioned business row carries (docs/architecture.md §2). */
 export const recordColumns = {
   id,
   branchId: id.nullable(),

@@ -15,7 +15,7 @@ export type ChangeAction = z.infer<typeof changeAction>;
 
 /**
  * One committed change as it travels from the relay to clients and through
- * `GET /api/changes` (ARCHITECTURE §4). `offset` is assigned by the relay in
+ * `GET /api/changes` (docs/architecture.md §5). `offset` is assigned by the relay in
  * publication order and is gap-free; `version` orders changes of one record.
  */
 export const changeEventSchema = z.object({

@@ -40,7 +40,7 @@ function shown(value: unknown): string {
 }
 
 /**
- * Decides which rooms a `subscribe` may join (ARCHITECTURE §4, §5):
+ * Decides which rooms a `subscribe` may join (docs/architecture.md §5, §6):
  * - global resources (`products`): the room `<resource>`, for everybody;
  * - admins: `<resource>` and any `<resource>@<branch>` as asked;
  * - managers and staff: `<resource>` means their own branches' rooms

@@ -12,7 +12,7 @@ export const timestamptz = (name: string) =>
 export const newId = (): string => uuidv7();
 
 /**
- * The columns every versioned business row carries (ARCHITECTURE §2), except
+ * The columns every versioned business row carries (docs/architecture.md §2), except
  * `branch_id`, whose nullability and foreign key differ per table. The triggers
  * of the `triggers` migration own `version`, `created_at` and `updated_at`.
  */
