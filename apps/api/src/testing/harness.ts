@@ -9,6 +9,9 @@ import {
 import type { Role } from '@dynapharm/types';
 import pino from 'pino';
 import { type ApiConfig, type ApiServer, createApiServer } from '../server.ts';
+import { type ContractChecker, createContractChecker } from './contract.ts';
+
+export { type ContractChecker, createContractChecker } from './contract.ts';
 
 export const TEST_SECRET = 'integration-test-secret-0123456789abcdef';
 
@@ -19,6 +22,10 @@ export interface TestApi {
   keyPrefix: string;
   branches: { id: string; code: string }[];
   token(role: Role, branches?: string[], sub?: string): Promise<string>;
+  /**
+   * Performs a request and checks the answer against the API's own OpenAPI
+   * document; a mismatch rejects, so the test that caused it fails.
+   */
   request(path: string, init?: RequestInit & { token?: string; json?: unknown }): Promise<Response>;
   close(): Promise<void>;
 }
@@ -53,6 +60,7 @@ export async function startTestApi(
       DATABASE_POOL_MAX: 10,
       REDIS_URL: stack().redisUrl,
       REDIS_KEY_PREFIX: keyPrefix,
+      REDIS_ADAPTER: 'classic',
       AUTH_JWT_SECRET: TEST_SECRET,
       AUTH_JWKS_URL: undefined,
       AUTH_MODE: 'dev',
@@ -69,6 +77,7 @@ export async function startTestApi(
   });
   const { port } = await api.start(0, '127.0.0.1');
   const url = `http://127.0.0.1:${port}`;
+  let contract: Promise<ContractChecker> | undefined;
   const { rows } = await api.pool.query<{ id: string; code: string }>(
     'SELECT id, code FROM branches ORDER BY code',
   );
@@ -80,20 +89,36 @@ export async function startTestApi(
     branches: rows,
     token: (role, branches = [], sub = `${role}-user`) =>
       signToken({ sub, role, branches }, { secret: TEST_SECRET }),
-    request: (path, init = {}) => {
+    request: async (path, init = {}) => {
       const { token, json, headers, ...rest } = init;
       const h = new Headers(headers);
       if (token) h.set('authorization', `Bearer ${token}`);
       if (json !== undefined) h.set('content-type', 'application/json');
-      return fetch(`${url}${path}`, {
+      const res = await fetch(`${url}${path}`, {
         ...rest,
         headers: h,
         body: json !== undefined ? JSON.stringify(json) : rest.body,
       });
+      contract ??= loadContract(url);
+      const method = (rest.method ?? 'GET').toUpperCase();
+      const violations = await (await contract).check(method, `${url}${path}`, res);
+      if (violations.length > 0) {
+        throw new Error(
+          `${method} ${path} answered ${res.status}, which the OpenAPI document does not allow:\n  ${violations.join('\n  ')}`,
+        );
+      }
+      return res;
     },
     async close() {
       await api.close();
       if (owned) await database.drop();
     },
   };
+}
+
+/** A checker for the document an API at `url` serves (what its clients read). */
+export async function loadContract(url: string): Promise<ContractChecker> {
+  const res = await fetch(`${url}/api/openapi.json`);
+  if (!res.ok) throw new Error(`GET /api/openapi.json answered ${res.status}`);
+  return createContractChecker((await res.json()) as Record<string, unknown>);
 }

@@ -1,0 +1,170 @@
+import { resourceNames } from '@dynapharm/types';
+import {
+  authenticatedErrors,
+  bodyErrors,
+  contentETag,
+  errorResponse,
+  internalError,
+  jsonResponse,
+  notModified,
+  requestId,
+} from './common.ts';
+import { schemaRef } from './schemas.ts';
+
+const publicAccess: never[] = [];
+
+/** A GET whose body carries a content-hash ETag and so answers `If-None-Match` with 304. */
+function conditional(description: string, schema: object) {
+  return {
+    200: jsonResponse(description, schema, contentETag),
+    304: notModified(contentETag),
+  };
+}
+
+/** Liveness, readiness and metrics: outside `/api`, no authentication, no CORS. */
+export const healthPaths = {
+  '/health': {
+    get: {
+      operationId: 'health',
+      tags: ['operations'],
+      summary: 'Liveness: the process answers',
+      security: publicAccess,
+      responses: conditional('alive', schemaRef('Health')),
+    },
+  },
+  '/ready': {
+    get: {
+      operationId: 'ready',
+      tags: ['operations'],
+      summary: 'Readiness: PostgreSQL and Redis answer within 2 s and the process is not draining',
+      security: publicAccess,
+      responses: {
+        ...conditional('ready for traffic', schemaRef('Readiness')),
+        503: jsonResponse(
+          'not ready: a dependency is unavailable or the process is draining',
+          schemaRef('Readiness'),
+          contentETag,
+        ),
+      },
+    },
+  },
+  '/metrics': {
+    get: {
+      operationId: 'metrics',
+      tags: ['operations'],
+      summary: 'Prometheus metrics in the text exposition format',
+      security: publicAccess,
+      responses: {
+        200: {
+          description: 'the current metrics',
+          headers: { ...requestId, ...contentETag },
+          content: { 'text/plain': { schema: { type: 'string' } } },
+        },
+        304: notModified(contentETag),
+      },
+    },
+  },
+};
+
+export const documentPath = {
+  '/api/openapi.json': {
+    get: {
+      operationId: 'openapi',
+      tags: ['operations'],
+      summary: 'This document',
+      security: publicAccess,
+      responses: conditional('the OpenAPI document', { type: 'object' }),
+    },
+  },
+};
+
+const devOnly =
+  'Only with `AUTH_MODE=dev`; otherwise the route does not exist (404 or, behind authentication, 401).';
+
+export const authPaths = {
+  '/api/auth/dev-users': {
+    get: {
+      operationId: 'devUsers',
+      tags: ['auth'],
+      summary: 'The seeded demo users one can log in as',
+      description: devOnly,
+      security: publicAccess,
+      responses: {
+        ...conditional('the demo users', schemaRef('DevUsers')),
+        ...internalError,
+      },
+    },
+  },
+  '/api/auth/dev-login': {
+    post: {
+      operationId: 'devLogin',
+      tags: ['auth'],
+      summary: 'Mint a 12-hour token for a demo user (no password)',
+      description: devOnly,
+      security: publicAccess,
+      requestBody: {
+        required: true,
+        content: { 'application/json': { schema: schemaRef('DevLoginRequest') } },
+      },
+      responses: {
+        200: jsonResponse('a token and the user it names', schemaRef('DevLogin')),
+        400: errorResponse('invalid body', ['bad_request', 'validation_failed', 'malformed_json']),
+        404: errorResponse('no such demo user, or dev login is disabled', ['not_found']),
+        ...bodyErrors,
+        ...internalError,
+      },
+    },
+  },
+  '/api/auth/me': {
+    get: {
+      operationId: 'me',
+      tags: ['auth'],
+      summary: 'The caller as the token names them',
+      responses: {
+        ...conditional('the principal', schemaRef('Me')),
+        ...authenticatedErrors('invalid request'),
+      },
+    },
+  },
+};
+
+export const changesPath = {
+  '/api/changes': {
+    get: {
+      operationId: 'changes',
+      tags: ['sync'],
+      summary: 'Your branch-scoped changes after an offset, in offset order',
+      description:
+        'Without `after` only the head is reported (where a fresh client starts). `resync` is true when `after` is older than retention keeps or newer than the head: reload the snapshot. An offset means something only with its `epoch`. Unknown query parameters are refused with a 400.',
+      parameters: [
+        {
+          name: 'after',
+          in: 'query',
+          required: false,
+          description: 'Offset already applied (up to 15 digits).',
+          schema: { type: 'integer', minimum: 0, maximum: 999_999_999_999_999 },
+        },
+        {
+          name: 'resources',
+          in: 'query',
+          required: false,
+          description: 'Only these resources, comma-separated.',
+          style: 'form',
+          explode: false,
+          schema: { type: 'array', items: { type: 'string', enum: [...resourceNames] } },
+        },
+        {
+          name: 'limit',
+          in: 'query',
+          required: false,
+          description: 'Most changes in the page.',
+          schema: { type: 'integer', minimum: 1, maximum: 1000, default: 500 },
+        },
+      ],
+      responses: {
+        ...conditional('a page of changes', schemaRef('ChangesPage')),
+        ...authenticatedErrors('invalid or unknown query parameter'),
+      },
+    },
+  },
+};
