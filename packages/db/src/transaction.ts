@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import type { NodePgDatabase, NodePgQueryResultHKT } from 'drizzle-orm/node-postgres';
 import type { PgDatabase } from 'drizzle-orm/pg-core';
 import type * as schema from './schema/index.ts';
@@ -31,6 +31,15 @@ export async function applyChangeContext(tx: Executor, ctx: ChangeContext): Prom
   await tx.execute(
     sql`SELECT set_config('dynapharm.actor', ${ctx.actor ?? ''}, true), set_config('dynapharm.origin', ${ctx.origin ?? ''}, true)`,
   );
+}
+
+/**
+ * The `set_config` calls of `applyChangeContext` as a select list, for a write
+ * that sets its context inside its own statement (see repositories/write.ts).
+ */
+export function changeContextSql(ctx: ChangeContext): SQL {
+  return sql`set_config('dynapharm.actor', ${ctx.actor ?? ''}, true) AS actor,
+             set_config('dynapharm.origin', ${ctx.origin ?? ''}, true) AS origin`;
 }
 
 /**

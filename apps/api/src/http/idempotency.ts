@@ -1,32 +1,43 @@
 import { createHash } from 'node:crypto';
-import type { RequestHandler, Response } from 'express';
+import type { IdempotencyClaim, StoredAnswer, WriteOutcome } from '@dynapharm/db';
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import type { Pool } from 'pg';
 import { HttpError } from './errors.ts';
 
 const KEY_PATTERN = /^[\x21-\x7e]{1,200}$/;
+const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /**
- * How long an unfinished key blocks replays before it is considered abandoned
- * (its API process died mid-request). Taking one over is safe because every
- * write is itself repeatable: creates carry their id, updates their version.
+ * Everything that makes a request what it is: method, path with query string
+ * (a DELETE's `?version=`), the expected version of `If-Match`, and the body.
  */
-const ABANDONED_AFTER_MS = 10_000;
-
-function requestHash(method: string, path: string, body: unknown) {
+function requestHash(req: Request): string {
   return createHash('sha256')
-    .update(`${method} ${path}\n${JSON.stringify(body ?? null)}`)
+    .update(`${req.method} ${req.originalUrl}\n`)
+    .update(`${req.get('if-match') ?? ''}\n`)
+    .update(JSON.stringify(req.body ?? null))
     .digest('hex');
 }
 
+interface KeyState {
+  claim: IdempotencyClaim;
+  lookup(): Promise<Pick<StoredAnswer, 'requestHash'> | undefined>;
+}
+
+function keyState(res: Response): KeyState | undefined {
+  return res.locals.idempotency as KeyState | undefined;
+}
+
 /**
- * Makes every write repeatable with an `Idempotency-Key` header: the first
- * request runs and its status and body are stored; a repeat with the same body
- * gets the stored answer without a second effect; the same key with another
- * body is refused. Server errors (5xx) are not stored, so they can be retried.
+ * Reads the `Idempotency-Key` of a write and prepares its claim; the write
+ * itself stores the key with its answer in the same statement (see
+ * `performWrite` in @dynapharm/db), so a key exists only for a committed write:
+ * a retry gets the stored answer, or waits for the request still in flight.
+ * Failed writes store nothing, so they can be retried with the same key.
  */
 export function idempotency(pool: Pool): RequestHandler {
-  return async (req, res, next) => {
-    if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return next();
+  return (req, res, next) => {
+    if (!WRITE_METHODS.has(req.method)) return next();
     const key = req.get('idempotency-key');
     if (key === undefined) return next();
     if (!KEY_PATTERN.test(key)) {
@@ -41,108 +52,79 @@ export function idempotency(pool: Pool): RequestHandler {
         ),
       );
     }
-    const principal = req.principal?.userId ?? 'anonymous';
-    const path = req.originalUrl.split('?')[0] ?? req.path;
-    const hash = requestHash(req.method, path, req.body);
-    try {
-      const claimed = await claim(pool, principal, key, req.method, path, hash);
-      if (claimed === 'claimed') {
-        res.locals.idempotencyKey = key;
-        captureResponse(res, pool, principal, key);
-        return next();
-      }
-      if (claimed.requestHash !== hash) {
-        return next(
-          new HttpError(
-            422,
-            'idempotency_mismatch',
-            'Idempotency-Key was already used with a different request',
-          ),
+    const claim: IdempotencyClaim = {
+      principal: req.principal?.userId ?? 'anonymous',
+      key,
+      method: req.method,
+      path: req.originalUrl.split('?')[0] ?? req.path,
+      requestHash: requestHash(req),
+    };
+    const state: KeyState = {
+      claim,
+      async lookup() {
+        const { rows } = await pool.query<{ request_hash: string }>(
+          'SELECT request_hash FROM idempotency_keys WHERE principal = $1 AND key = $2',
+          [claim.principal, claim.key],
         );
-      }
-      if (claimed.status === null) {
-        res.setHeader('Retry-After', '1');
-        return next(
-          new HttpError(409, 'idempotency_in_progress', 'a request with this key is in progress'),
-        );
-      }
-      res.setHeader('Idempotent-Replayed', 'true');
-      res.status(claimed.status).json(claimed.response);
-    } catch (err) {
-      next(err);
-    }
+        return rows[0] ? { requestHash: rows[0].request_hash } : undefined;
+      },
+    };
+    res.locals.idempotency = state;
+    next();
   };
 }
 
-interface StoredKey {
-  requestHash: string;
-  status: number | null;
-  response: unknown;
+/** The claim of the current request, for the repository write. */
+export function idempotencyClaim(res: Response): IdempotencyClaim | undefined {
+  return keyState(res)?.claim;
 }
 
-async function claim(
-  pool: Pool,
-  principal: string,
-  key: string,
-  method: string,
-  path: string,
-  hash: string,
-): Promise<'claimed' | StoredKey> {
-  const inserted = await pool.query(
-    `INSERT INTO idempotency_keys (principal, key, method, path, request_hash)
-     VALUES ($1, $2, $3, $4, $5)
-     ON CONFLICT (principal, key) DO NOTHING`,
-    [principal, key, method, path, hash],
+function mismatch() {
+  return new HttpError(
+    422,
+    'idempotency_mismatch',
+    'Idempotency-Key was already used with a different request',
   );
-  if (inserted.rowCount === 1) return 'claimed';
-  // A key whose first request died before answering is taken over. Writes are
-  // safe to redo: creates carry their id, updates their expected version.
-  const takeover = await pool.query(
-    `UPDATE idempotency_keys SET created_at = now()
-      WHERE principal = $1 AND key = $2 AND status IS NULL AND request_hash = $3
-        AND created_at < now() - make_interval(secs => $4)`,
-    [principal, key, hash, ABANDONED_AFTER_MS / 1000],
-  );
-  if (takeover.rowCount === 1) return 'claimed';
-  const { rows } = await pool.query<{
-    request_hash: string;
-    status: number | null;
-    response: unknown;
-  }>(
-    'SELECT request_hash, status, response FROM idempotency_keys WHERE principal = $1 AND key = $2',
-    [principal, key],
-  );
-  const row = rows[0];
-  if (!row) return claim(pool, principal, key, method, path, hash);
-  return { requestHash: row.request_hash, status: row.status, response: row.response };
 }
 
 /**
- * Stores the answer before it is sent, so a client that got a response can
- * always replay it. Server errors release the key instead.
+ * Answers a write: the record with its version as ETag, or the stored answer
+ * of the key's first request (`Idempotent-Replayed: true`, same status, body
+ * and ETag). A key first used for another request is refused with 422.
  */
-function captureResponse(res: Response, pool: Pool, principal: string, key: string) {
-  const json = res.json.bind(res);
-  res.json = (value: unknown) => {
-    const store =
-      res.statusCode >= 500
-        ? pool.query('DELETE FROM idempotency_keys WHERE principal = $1 AND key = $2', [
-            principal,
-            key,
-          ])
-        : pool.query(
-            `UPDATE idempotency_keys SET status = $3, response = $4, completed_at = now()
-              WHERE principal = $1 AND key = $2`,
-            [principal, key, res.statusCode, JSON.stringify(value ?? null)],
-          );
-    store.then(
-      () => json(value),
-      (err: unknown) => {
-        res.req.log?.error({ err }, 'could not store idempotency result');
-        res.status(503);
-        json({ error: { code: 'unavailable', message: 'could not record the result; retry' } });
-      },
-    );
-    return res;
-  };
+export function sendWriteOutcome(res: Response, outcome: WriteOutcome<{ version: number }>) {
+  if (!outcome.replayed) {
+    res.setHeader('ETag', `"${outcome.record.version}"`);
+    res.status(outcome.status).json(outcome.record);
+    return;
+  }
+  const { answer } = outcome;
+  if (answer.requestHash !== keyState(res)?.claim.requestHash) throw mismatch();
+  res.setHeader('Idempotent-Replayed', 'true');
+  if (answer.etag) res.setHeader('ETag', answer.etag);
+  res.status(answer.status).json(answer.body);
 }
+
+/**
+ * For a write refused before it reached the database (its input is invalid):
+ * a key already used by another request is reported as such, as it would be
+ * had the write run. Costs a lookup only on that error path.
+ */
+export const reusedKeyCheck: ErrorRequestHandler = async (err, _req, res, next) => {
+  const state = keyState(res);
+  if (
+    !state ||
+    !(err instanceof HttpError) ||
+    err.status >= 500 ||
+    err.code === 'idempotency_mismatch'
+  ) {
+    return next(err);
+  }
+  try {
+    const stored = await state.lookup();
+    if (stored && stored.requestHash !== state.claim.requestHash) return next(mismatch());
+  } catch (lookupError) {
+    res.req.log?.warn({ err: lookupError }, 'could not look up an idempotency key');
+  }
+  next(err);
+};

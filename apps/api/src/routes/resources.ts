@@ -1,9 +1,10 @@
-import { createRepositories, type Database, type Scope } from '@dynapharm/db';
+import { createRepositories, type Database, type WriteContext } from '@dynapharm/db';
 import { type ResourceName, resourceNames, resourceSchemas } from '@dynapharm/types';
 import { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
 import { principalOf, scopeOf } from '../http/auth.ts';
 import { HttpError, validationError } from '../http/errors.ts';
+import { idempotencyClaim, reusedKeyCheck, sendWriteOutcome } from '../http/idempotency.ts';
 
 const uuid = z.uuid();
 
@@ -68,15 +69,21 @@ function idParam(req: Request): string {
   return parsed.data.toLowerCase();
 }
 
-function context(req: Request, scope: Scope) {
+/** Who writes, within which branches, and the request's idempotency key (also the change's origin). */
+function context(req: Request, res: Response): WriteContext {
   const principal = principalOf(req);
-  const origin = req.get('idempotency-key');
-  return { scope, actor: principal.userId, origin };
+  const idempotency = idempotencyClaim(res);
+  return {
+    scope: scopeOf(principal),
+    actor: principal.userId,
+    origin: idempotency?.key,
+    idempotency,
+  };
 }
 
-function sendRecord(res: Response, record: { version: number }, status = 200) {
+function sendRecord(res: Response, record: { version: number }) {
   res.setHeader('ETag', `"${record.version}"`);
-  res.status(status).json(record);
+  res.json(record);
 }
 
 /**
@@ -119,10 +126,9 @@ export function resourcesRouter(db: Database) {
     router.post(base, async (req, res) => {
       const parsed = schemas.create.safeParse(req.body);
       if (!parsed.success) throw validationError(parsed.error);
-      const scope = scopeOf(principalOf(req));
-      // The repository parses again; `never` bridges the per-resource input types.
-      const { record, created } = await repo.create(req.body as never, context(req, scope));
-      sendRecord(res, record, created ? 201 : 200);
+      // Parsed once, here; `never` bridges the per-resource input types.
+      const command = { op: 'create', input: parsed.data } as const;
+      sendWriteOutcome(res, await repo.write(command as never, context(req, res)));
     });
 
     router.patch(`${base}/:id`, async (req, res) => {
@@ -137,19 +143,18 @@ export function resourcesRouter(db: Database) {
       const expected = expectedVersion(req, version, true) as number;
       const parsed = schemas.update.safeParse(patch);
       if (!parsed.success) throw validationError(parsed.error);
-      const scope = scopeOf(principalOf(req));
-      const record = await repo.update(id, patch as never, expected, context(req, scope));
-      sendRecord(res, record);
+      const command = { op: 'update', id, patch: parsed.data, expectedVersion: expected } as const;
+      sendWriteOutcome(res, await repo.write(command as never, context(req, res)));
     });
 
     router.delete(`${base}/:id`, async (req, res) => {
       const id = idParam(req);
       const queryVersion = typeof req.query.version === 'string' ? req.query.version : undefined;
       const expected = expectedVersion(req, queryVersion, false);
-      const scope = scopeOf(principalOf(req));
-      const record = await repo.remove(id, expected, context(req, scope));
-      sendRecord(res, record);
+      const command = { op: 'remove', id, expectedVersion: expected } as const;
+      sendWriteOutcome(res, await repo.write(command as never, context(req, res)));
     });
   }
+  router.use(reusedKeyCheck);
   return router;
 }

@@ -5,6 +5,7 @@ import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { BadRequestError, ForbiddenError, NotFoundError } from '../errors.ts';
 import { canRead, canWrite, type Scope } from '../scope.ts';
 import type { ChangeContext, Executor } from '../transaction.ts';
+import type { IdempotencyClaim } from './write.ts';
 
 /** A table with the versioned record columns (every resource table). */
 export type VersionedTable = PgTable & {
@@ -16,20 +17,21 @@ export type VersionedTable = PgTable & {
   deletedAt: PgColumn;
 };
 
-/** The columns every row of a `VersionedTable` has, as drizzle returns them. */
-export interface VersionedRow {
+/** The fields every record has in the API shape. */
+export interface ApiRecord {
   id: string;
   branchId: string | null;
-  createdAt: Date;
-  updatedAt: Date;
+  updatedAt: string;
   version: number;
-  deletedAt: Date | null;
+  deletedAt: string | null;
 }
 
 /** Context of a write: the caller's scope plus what `sync_log` records. */
 export interface WriteContext extends ChangeContext {
   /** Branches the caller may write; rows outside are not found (or forbidden if visible). */
   scope: Scope;
+  /** The request's `Idempotency-Key`, stored with the answer in the write's statement. */
+  idempotency?: IdempotencyClaim;
 }
 
 /** Filters and paging of a list call. */
@@ -117,12 +119,13 @@ export function scopeCondition(table: VersionedTable, scope: Scope): SQL | undef
  * Lists rows with cursor paging over `(updated_at, id)`, which the
  * `<table>_updated_at_id_idx` indexes serve.
  */
-export async function listRows<Row extends VersionedRow>(
+export async function listRows<R extends ApiRecord>(
   db: Executor,
   table: VersionedTable,
   query: ListQuery,
   columns: ListColumns = {},
-): Promise<{ rows: Row[]; nextCursor: string | null }> {
+  record: SQL = recordJson(table),
+): Promise<{ rows: R[]; nextCursor: string | null }> {
   const limit = query.limit ?? DEFAULT_LIMIT;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
     throw new BadRequestError(`limit must be an integer between 1 and ${MAX_LIMIT}`, {
@@ -172,52 +175,40 @@ export async function listRows<Row extends VersionedRow>(
       sql`(${table.updatedAt}, ${table.id}) > (${after.updatedAt.toISOString()}::timestamptz, ${after.id}::uuid)`,
     );
   }
-  const rows = (await db
-    .select()
+  const rows = await db
+    .select({ record: sql<R>`${record}` })
     .from(table)
     .where(and(...conditions))
     .orderBy(asc(table.updatedAt), asc(table.id))
-    .limit(limit + 1)) as Row[];
-  const page = rows.slice(0, limit);
+    .limit(limit + 1);
+  const page = rows.slice(0, limit).map((row) => row.record);
   const last = page.at(-1);
   const nextCursor =
-    rows.length > limit && last ? encodeCursor({ updatedAt: last.updatedAt, id: last.id }) : null;
+    rows.length > limit && last
+      ? encodeCursor({ updatedAt: new Date(last.updatedAt), id: last.id })
+      : null;
   return { rows: page, nextCursor };
 }
 
-/** Reads one row visible in `scope`, or throws `NotFoundError`. */
-export async function findRow<Row extends VersionedRow>(
+/** Reads one record visible in `scope`, or throws `NotFoundError`. */
+export async function findRow<R extends ApiRecord>(
   db: Executor,
   table: VersionedTable,
   resource: string,
   id: string,
   scope: Scope,
-  options: { includeDeleted?: boolean; forUpdate?: boolean } = {},
-): Promise<Row> {
+  options: { includeDeleted?: boolean; record?: SQL } = {},
+): Promise<R> {
   if (!isUuid(id)) throw new NotFoundError(resource, id);
-  const query = db.select().from(table).where(eq(table.id, id));
-  const [row] = (options.forUpdate ? await query.for('update') : await query) as Row[];
-  if (!row || !canRead(scope, row.branchId) || (row.deletedAt && !options.includeDeleted)) {
+  const [row] = await db
+    .select({ record: sql<R>`${options.record ?? recordJson(table)}` })
+    .from(table)
+    .where(eq(table.id, id));
+  const found = row?.record;
+  if (!found || !canRead(scope, found.branchId) || (found.deletedAt && !options.includeDeleted)) {
     throw new NotFoundError(resource, id);
   }
-  return row;
-}
-
-/** Locks a row for a write: not found outside scope, forbidden when visible but not writable. */
-export async function lockForWrite<Row extends VersionedRow>(
-  db: Executor,
-  table: VersionedTable,
-  resource: string,
-  id: string,
-  scope: Scope,
-  includeDeleted = false,
-): Promise<Row> {
-  const row = await findRow<Row>(db, table, resource, id, scope, {
-    includeDeleted,
-    forUpdate: true,
-  });
-  assertWritable(scope, row.branchId, resource);
-  return row;
+  return found;
 }
 
 export function assertWritable(scope: Scope, branchId: string | null, resource: string): void {
@@ -231,14 +222,18 @@ export function assertWritable(scope: Scope, branchId: string | null, resource: 
   }
 }
 
-/** The fields of `patch` whose value differs from `row` (undefined fields are ignored). */
-export function changedFields(
-  patch: Record<string, unknown>,
-  row: Record<string, unknown>,
-): Record<string, unknown> {
-  const changes: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(patch)) {
-    if (value !== undefined && row[key] !== value) changes[key] = value;
-  }
-  return changes;
+/**
+ * A row of `table` in the API shape, built by `dynapharm_api_json`, the function
+ * the change trigger uses for `sync_log.data`: reads, writes and the change log
+ * share one shape.
+ */
+export function recordJson(table: VersionedTable): SQL {
+  return sql`dynapharm_api_json(to_jsonb(${table}))`;
+}
+
+/** SQL condition: a row of branch `branchId` may be written in `scope` (see `canWrite`). */
+export function writableSql(scope: Scope, branchId: SQL | PgColumn): SQL {
+  if (scope === 'all') return sql`true`;
+  // A jsonb array answers `?` for a text element; NULL (a global row) is never writable.
+  return sql`(${JSON.stringify(scope)}::jsonb ? (${branchId})::text)`;
 }

@@ -1,27 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { canRead, canWrite } from '../scope.ts';
-import { sameValue, toApiRecord } from './mapping.ts';
-
-describe('toApiRecord', () => {
-  it('turns dates into ISO strings and leaves everything else alone', () => {
-    const row = {
-      id: 'a',
-      createdAt: new Date('2025-01-02T03:04:05.006Z'),
-      deletedAt: null,
-      reportDate: '2025-01-02',
-      totalCents: 1250,
-      active: true,
-    };
-    expect(toApiRecord(row)).toEqual({
-      id: 'a',
-      createdAt: '2025-01-02T03:04:05.006Z',
-      deletedAt: null,
-      reportDate: '2025-01-02',
-      totalCents: 1250,
-      active: true,
-    });
-  });
-});
+import { sameValue } from './mapping.ts';
 
 describe('sameValue', () => {
   it('compares nested values structurally', () => {

@@ -1,4 +1,7 @@
-/** A row with every `Date` turned into its ISO string, as the API shapes expect. */
+/**
+ * A row with every `Date` turned into its ISO string: the type of a record in the
+ * API shape, which `dynapharm_api_json` builds in SQL.
+ */
 export type ApiShape<Row> = {
   [K in keyof Row]: Row[K] extends Date
     ? string
@@ -6,18 +9,6 @@ export type ApiShape<Row> = {
       ? Exclude<Row[K], Date> | string
       : Row[K];
 };
-
-/**
- * Maps a drizzle row (camelCase keys already) to the API shape: timestamps become
- * ISO-8601 strings with milliseconds, exactly as the triggers write `sync_log.data`.
- */
-export function toApiRecord<Row extends object>(row: Row): ApiShape<Row> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(row)) {
-    out[key] = value instanceof Date ? value.toISOString() : value;
-  }
-  return out as ApiShape<Row>;
-}
 
 /** Structural equality of JSON-like values (used to recognise an idempotent re-create). */
 export function sameValue(a: unknown, b: unknown): boolean {

@@ -5,6 +5,7 @@ import {
   stockCreateSchema,
   stockUpdateSchema,
 } from '@dynapharm/types';
+import { sql } from 'drizzle-orm';
 import { ConflictError } from '../errors.ts';
 import { stock } from '../schema/stock.ts';
 import type { Executor } from '../transaction.ts';
@@ -29,12 +30,15 @@ export function createStockRepository(db: Executor): StockRepository {
       quantity: input.quantity,
       reorderLevel: input.reorderLevel,
     }),
-    async beforeRemove(_tx, row) {
-      if (row.reserved > 0) {
-        throw new ConflictError('stock with open reservations cannot be deleted', {
-          reserved: row.reserved,
-        });
-      }
+    removable: {
+      condition: sql`${stock.reserved} = 0`,
+      explain(record) {
+        if (record.reserved > 0) {
+          throw new ConflictError('stock with open reservations cannot be deleted', {
+            reserved: record.reserved,
+          });
+        }
+      },
     },
   });
 }

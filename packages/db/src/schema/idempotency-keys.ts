@@ -2,8 +2,9 @@ import { integer, jsonb, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
 import { timestamptz } from './columns.ts';
 
 /**
- * Remembered answers of writes sent with an `Idempotency-Key` (owned by the API).
- * `status`/`response` stay NULL while the first request is still in progress.
+ * Remembered answers of writes sent with an `Idempotency-Key`. A key row is
+ * inserted by the write's own statement together with its answer (status,
+ * body, ETag), so it exists only for a write that committed.
  */
 export const idempotencyKeys = pgTable(
   'idempotency_keys',
@@ -15,6 +16,8 @@ export const idempotencyKeys = pgTable(
     requestHash: text('request_hash').notNull(),
     status: integer('status'),
     response: jsonb('response'),
+    /** The ETag header of the answer (the record's version, `"<n>"`). */
+    etag: text('etag'),
     createdAt: timestamptz('created_at').notNull().defaultNow(),
     completedAt: timestamptz('completed_at'),
   },
