@@ -79,7 +79,14 @@ export function createApp(deps: AppDeps): Express {
     cors({
       origin: (origin, cb) => cb(null, !origin || deps.allowedOrigins.includes(origin)),
       credentials: true,
-      exposedHeaders: ['x-request-id', 'etag', 'idempotent-replayed'],
+      exposedHeaders: [
+        'x-request-id',
+        'etag',
+        'idempotent-replayed',
+        'retry-after',
+        'ratelimit',
+        'ratelimit-policy',
+      ],
       maxAge: 600,
     }),
   );
