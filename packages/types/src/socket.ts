@@ -1,4 +1,5 @@
 import type { ChangeEventName, LiveChange } from './events.ts';
+import type { DeviceAck } from './sync.ts';
 
 /** Answer to `subscribe`/`unsubscribe`: which channels were granted, which denied and why. */
 export interface SubscribeAck {
@@ -24,6 +25,8 @@ export type ServerToClientEvents = {
 export interface ClientToServerEvents {
   subscribe: (channels: string[], ack: ChannelsAck) => void;
   unsubscribe: (channels: string[], ack: ChannelsAck) => void;
+  /** The stream position this device has applied (coalesced by the client). */
+  'sync:ack': (ack: DeviceAck) => void;
 }
 
 /** Per-socket data the gateway keeps. */
