@@ -13,14 +13,10 @@ export * from './repositories/products.ts';
 export * from './repositories/reports.ts';
 export * from './repositories/resource-repository.ts';
 export * from './repositories/stock.ts';
-export {
-  type IdempotencyClaim,
-  readStoredAnswer,
-  type StoredAnswer,
-  type WriteOutcome,
-} from './repositories/write.ts';
+export type { IdempotencyClaim, StoredAnswer, WriteOutcome } from './repositories/write.ts';
 export * from './schema/index.ts';
 export * from './scope.ts';
 export { type DemoUser, demoUsers } from './seed/demo-users.ts';
 export { type SeedOptions, type SeedSummary, seedDatabase } from './seed/seed.ts';
+export * from './snapshot.ts';
 export * from './transaction.ts';
