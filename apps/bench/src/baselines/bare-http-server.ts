@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import { createRequire } from 'node:module';
-import type PgModule from 'pg';
+import express from 'express';
+import pg from 'pg';
 
 /**
  * Baseline (d): the write endpoint a user would put together instead of ours.
@@ -10,34 +10,6 @@ import type PgModule from 'pg';
  * columns of `clients`. No auth, no validation beyond what PostgreSQL does, no
  * versioning, no sync_log, no idempotency, no logging, no metrics.
  */
-
-// Express and pg are loaded from the API's own dependencies: the baseline then
-// runs exactly the versions the API runs, and the bench needs no copy of them.
-const fromApi = createRequire(new URL('../../../api/package.json', import.meta.url));
-
-/** The few parts of Express this server touches. */
-interface JsonRequest {
-  body: unknown;
-}
-interface JsonResponse {
-  status(code: number): JsonResponse;
-  json(body: unknown): void;
-  end(): void;
-}
-type Handler = (req: JsonRequest, res: JsonResponse) => void | Promise<void>;
-interface App {
-  use(middleware: unknown): void;
-  get(path: string, handler: Handler): void;
-  post(path: string, handler: Handler): void;
-  listen(port: number, host: string): Server;
-}
-interface ExpressModule {
-  (): App;
-  json(options: { limit: string; strict: boolean; type: string }): unknown;
-}
-
-const express = fromApi('express') as ExpressModule;
-const pg = fromApi('pg') as typeof PgModule;
 
 const bareHttpTable = 'bench_bare_http_clients';
 
