@@ -19,6 +19,7 @@ import { changesRouter } from './routes/changes.ts';
 import { devAuthRouter } from './routes/dev-auth.ts';
 import { healthRouter } from './routes/health.ts';
 import { resourcesRouter } from './routes/resources.ts';
+import { snapshotRouter } from './routes/snapshot.ts';
 
 export interface AppDeps {
   db: Database;
@@ -120,6 +121,7 @@ export function createApp(deps: AppDeps): Express {
   api.use(idempotency(deps.pool));
   if (deps.onCommitted) api.use(afterWrite(deps.onCommitted));
   api.use('/changes', changesRouter(deps.db));
+  api.use('/snapshot', snapshotRouter(deps.db));
   api.use(resourcesRouter(deps.db));
 
   app.use('/api', api);

@@ -19,4 +19,5 @@ export * from './scope.ts';
 export { type DemoUser, demoUsers } from './seed/demo-users.ts';
 export { type SeedOptions, type SeedSummary, seedDatabase } from './seed/seed.ts';
 export * from './snapshot.ts';
+export * from './snapshot.ts';
 export * from './transaction.ts';

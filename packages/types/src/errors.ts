@@ -19,6 +19,7 @@ export const errorCodes = [
   'rate_limited',
   'unavailable',
   'internal',
+  'snapshot_expired',
 ] as const;
 export type ErrorCode = (typeof errorCodes)[number];
 

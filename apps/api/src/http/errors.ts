@@ -58,6 +58,7 @@ const dbStatus: Partial<Record<ErrorCode, number>> = {
   version_conflict: 409,
   insufficient_stock: 409,
   invalid_transition: 409,
+  snapshot_expired: 409,
 };
 
 /** The one error middleware: JSON `{ error: { code, message, details } }`, no internals. */

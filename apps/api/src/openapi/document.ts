@@ -2,7 +2,7 @@ import { resourceNames } from '@dynapharm/types';
 import { headers, parameters, responses } from './common.ts';
 import { resourcePaths } from './resources.ts';
 import { componentSchemas } from './schemas.ts';
-import { authPaths, changesPath, documentPath, healthPaths } from './service.ts';
+import { authPaths, changesPath, documentPath, healthPaths, snapshotPath } from './service.ts';
 
 const description = [
   'Branch-scoped REST API of Dynapharm Realtime. Every answer carries `x-request-id`.',
@@ -18,6 +18,7 @@ export function buildOpenApi() {
     ...documentPath,
     ...authPaths,
     ...changesPath,
+    ...snapshotPath,
   };
   for (const resource of resourceNames) Object.assign(paths, resourcePaths(resource));
   return {

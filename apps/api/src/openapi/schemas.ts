@@ -7,6 +7,7 @@ import {
   resourceNames,
   resourceSchemas,
   role,
+  snapshotPageSchema,
 } from '@dynapharm/types';
 import { z } from 'zod';
 
@@ -70,6 +71,7 @@ function outputSchemas() {
   registry.add(errorBodySchema, { id: 'Error' });
   registry.add(changeEventSchema, { id: 'ChangeEvent' });
   registry.add(changesPageSchema, { id: 'ChangesPage' });
+  registry.add(snapshotPageSchema, { id: 'SnapshotPage' });
   registry.add(healthSchema, { id: 'Health' });
   registry.add(readinessSchema, { id: 'Readiness' });
   registry.add(devUserSchema, { id: 'DevUser' });

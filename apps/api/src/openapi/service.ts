@@ -168,3 +168,50 @@ export const changesPath = {
     },
   },
 };
+
+export const snapshotPath = {
+  '/api/snapshot': {
+    get: {
+      operationId: 'snapshot',
+      tags: ['sync'],
+      summary: 'Your live rows, page by page, with the stream position they are consistent with',
+      description:
+        'The first page reads `offset` (the stream head) and its rows in one database snapshot; follow `nextCursor` until it is null, then apply `/api/changes?after=<offset>&epoch=<epoch>` with version dedupe: the result equals the server. Rows come in resource order, then by id; soft-deleted rows are left out. A page may be short, even empty, while `nextCursor` is set. A cursor carries the resources of the first page: later pages may repeat them or leave `resources` out. Unknown query parameters are refused with a 400.',
+      parameters: [
+        {
+          name: 'resources',
+          in: 'query',
+          required: false,
+          description: 'Resources to read, comma-separated, in this order (default: all).',
+          style: 'form',
+          explode: false,
+          schema: { type: 'array', items: { type: 'string', enum: [...resourceNames] } },
+        },
+        {
+          name: 'limit',
+          in: 'query',
+          required: false,
+          description: 'Most rows in the page.',
+          schema: { type: 'integer', minimum: 1, maximum: 1000, default: 500 },
+        },
+        {
+          name: 'cursor',
+          in: 'query',
+          required: false,
+          description: 'The previous page’s `nextCursor` (opaque).',
+          schema: { type: 'string', maxLength: 1000 },
+        },
+      ],
+      responses: {
+        ...conditional('a page of the snapshot', schemaRef('SnapshotPage')),
+        ...authenticatedErrors(
+          'invalid or unknown query parameter, or a cursor this API did not issue',
+        ),
+        409: errorResponse(
+          'the stream was restored (another epoch) or trimmed past the snapshot’s offset since its first page: start again without a cursor',
+          ['snapshot_expired'],
+        ),
+      },
+    },
+  },
+};

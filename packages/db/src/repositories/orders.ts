@@ -69,7 +69,7 @@ function itemsJson(source: SQL, where: SQL): SQL {
 }
 
 /** An `orders` row (the current row of the query) with its committed items. */
-const orderJson = sql`${recordJson(orders)} || jsonb_build_object('items', ${itemsJson(
+export const orderJson = sql`${recordJson(orders)} || jsonb_build_object('items', ${itemsJson(
   sql`order_items`,
   sql`i.order_id = ${orders.id}`,
 )})`;

@@ -1,0 +1,52 @@
+import { type Database, decodeSnapshotCursor, readSnapshot } from '@dynapharm/db';
+import { resourceNames } from '@dynapharm/types';
+import { Router } from 'express';
+import { z } from 'zod';
+import { principalOf, scopeOf } from '../http/auth.ts';
+import { HttpError, validationError } from '../http/errors.ts';
+
+const querySchema = z.strictObject({
+  resources: z
+    .string()
+    .max(500)
+    .transform((v) => [...new Set(v.split(',').filter(Boolean))])
+    .pipe(z.array(z.enum(resourceNames)).min(1).max(resourceNames.length))
+    .optional(),
+  limit: z
+    .string()
+    .regex(/^\d{1,4}$/, 'an integer between 1 and 1000')
+    .transform(Number)
+    .pipe(z.int().min(1).max(1000))
+    .default(500),
+  cursor: z.string().max(1000).optional(),
+});
+
+/**
+ * `GET /api/snapshot?resources=a,b&limit=n&cursor=…`: the caller's live rows
+ * with the stream position they are consistent with (a `SnapshotPage`). The
+ * first page names the resources (all when absent); later pages pass
+ * `nextCursor`, which carries them.
+ */
+export function snapshotRouter(db: Database) {
+  const router = Router();
+  router.get('/', async (req, res) => {
+    const parsed = querySchema.safeParse(req.query);
+    if (!parsed.success) throw validationError(parsed.error, 'query');
+    const { resources, limit, cursor } = parsed.data;
+    const decoded = cursor === undefined ? undefined : decodeSnapshotCursor(cursor);
+    if (decoded && resources && resources.join(',') !== decoded.resources.join(',')) {
+      throw new HttpError(400, 'validation_failed', 'invalid query: resources', {
+        issues: [{ path: 'resources', message: 'differs from the resources of the cursor' }],
+      });
+    }
+    res.json(
+      await readSnapshot(db, {
+        scope: scopeOf(principalOf(req)),
+        resources: resources ?? resourceNames,
+        limit,
+        cursor: decoded,
+      }),
+    );
+  });
+  return router;
+}
