@@ -47,9 +47,10 @@ export function createApp(deps: AppDeps): Express {
   app.set('trust proxy', deps.trustProxy ?? false);
   app.set('query parser', 'simple');
 
+  const logger = deps.logger.child({}, { redact: { paths: secretPaths, censor: '[redacted]' } });
   app.use(
     pinoHttp({
-      logger: deps.logger,
+      logger,
       genReqId: (req, res) => {
         const incoming = req.headers['x-request-id'];
         const id =
@@ -126,11 +127,19 @@ export function createApp(deps: AppDeps): Express {
 
   app.use('/api', api);
   app.use(notFoundRoute);
-  app.use(errorHandler(deps.logger));
+  app.use(errorHandler(logger));
   return app;
 }
 
 const openApi = buildOpenApi();
+
+/** Request and response fields that carry credentials (pino-http logs every header). */
+const secretPaths = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["proxy-authorization"]',
+  'res.headers["set-cookie"]',
+];
 
 const writeMethods = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
 

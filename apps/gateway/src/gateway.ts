@@ -33,6 +33,18 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
+/** Where a logged handshake or request would carry a token. */
+const handshakeSecrets = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'headers.authorization',
+  'headers.cookie',
+  'handshake.auth',
+  'handshake.headers.authorization',
+  'handshake.headers.cookie',
+  'auth.token',
+];
+
 /**
  * Builds one Socket.IO gateway replica (docs/architecture.md §1, §5): JWT handshake,
  * Origin allow-list, authorized `subscribe`/`unsubscribe`, rooms shared across
@@ -48,7 +60,11 @@ export interface Gateway {
 export function createGateway(options: GatewayOptions): Gateway {
   const opts = resolveOptions(options);
   const { replicaId } = opts;
-  const logger = opts.logger.child({ replicaId });
+  // Nothing logs a handshake today; this keeps a future `{ req }` or `{ handshake }` safe.
+  const logger = opts.logger.child(
+    { replicaId },
+    { redact: { paths: handshakeSecrets, censor: '[redacted]' } },
+  );
   const startedAt = new Date();
   let draining = false;
   let boundPort = opts.port;

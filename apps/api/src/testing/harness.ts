@@ -7,7 +7,7 @@ import {
   stack,
 } from '@dynapharm/testkit';
 import type { Role } from '@dynapharm/types';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { type ApiConfig, type ApiServer, createApiServer } from '../server.ts';
 import { type ContractChecker, createContractChecker } from './contract.ts';
 
@@ -44,6 +44,8 @@ export async function startTestApi(
     /** Adapter key prefix; defaults to a fresh namespace. */
     keyPrefix?: string;
     env?: Partial<ApiConfig>;
+    /** @default a silent logger, or TEST_LOG_LEVEL's */
+    logger?: Logger;
   } = {},
 ): Promise<TestApi> {
   const owned = !options.database;
@@ -73,7 +75,7 @@ export async function startTestApi(
       TRUST_PROXY: false,
       ...options.env,
     },
-    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    logger: options.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
   });
   const { port } = await api.start(0, '127.0.0.1');
   const url = `http://127.0.0.1:${port}`;
