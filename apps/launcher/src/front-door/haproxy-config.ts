@@ -19,6 +19,24 @@ export interface HaproxyConfigOptions {
 }
 
 /**
+ * Refusals both HAProxy configs apply before routing (`infra/haproxy/haproxy.cfg`
+ * holds the same lines). Backends resolve `..` in what they are sent, so a path
+ * with dot segments (plain or percent-encoded) or an encoded `/` or `\` could
+ * reach routes the front door does not route to, such as the API's `/metrics`.
+ * A NUL byte anywhere in the URL is refused too: PostgreSQL cannot store it in
+ * text, so the API would answer 500.
+ * Gateway stats name internal URLs: loopback clients (operators on the host) only.
+ */
+export const FRONT_DOOR_GUARDS: readonly string[] = [
+  '    acl bad_path path_reg -i (^|/)([.]|%2e)([.]|%2e)?(/|$)',
+  '    acl bad_path path_sub -i %2f %5c',
+  '    acl bad_path url_sub %00',
+  '    acl operator src 127.0.0.0/8 ::1',
+  '    http-request deny deny_status 400 if bad_path',
+  '    http-request deny deny_status 403 if is_ws_stats !operator',
+];
+
+/**
  * The HAProxy config of the local cluster: the same routes, stickiness,
  * timeouts and health checks as `infra/haproxy/haproxy.cfg`, with the gateways
  * listed one by one (the launcher knows their ports) instead of found by DNS.
@@ -82,6 +100,7 @@ export function haproxyConfig(opts: HaproxyConfigOptions): string {
     `    acl is_ws_stats path ${GATEWAY_STATS_PATH}`,
     '    acl is_api path /api',
     '    acl is_api path_beg /api/',
+    ...FRONT_DOOR_GUARDS,
     '    use_backend gateways if is_ws || is_ws_stats',
     '    use_backend api if is_api',
     '    default_backend web',

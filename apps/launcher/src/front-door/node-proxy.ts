@@ -4,11 +4,12 @@ import {
   createServer,
   type IncomingMessage,
   type ServerResponse,
+  STATUS_CODES,
 } from 'node:http';
 import { type NetConnectOpts, Socket } from 'node:net';
 import { createProxyServer } from 'http-proxy-3';
 import type { FrontDoor } from './front-door.ts';
-import { AFFINITY_COOKIE, type GatewayTarget, readCookie, routeFor } from './routes.ts';
+import { AFFINITY_COOKIE, type GatewayTarget, isLoopback, readCookie, routeFor } from './routes.ts';
 
 export interface NodeFrontDoorOptions {
   port: number;
@@ -119,9 +120,10 @@ class EarlyAnswerAgent extends Agent {
 
 /**
  * The development front door used when HAProxy is not installed: same routes as
- * the generated HAProxy config (`/api`, `/ws` with cookie affinity, `/ws-stats`,
- * `/`), WebSocket upgrades included, and a health check that takes dead or
- * draining gateways out of rotation. Not meant for production.
+ * the generated HAProxy config (`/api`, `/ws` with cookie affinity, `/ws-stats`
+ * for loopback clients only, `/`; dot segments refused), WebSocket upgrades
+ * included, and a health check that takes dead or draining gateways out of
+ * rotation. Not meant for production.
  */
 export async function startNodeFrontDoor(options: NodeFrontDoorOptions): Promise<FrontDoor> {
   const pool = new GatewayPool(options.gateways);
@@ -159,21 +161,29 @@ export async function startNodeFrontDoor(options: NodeFrontDoorOptions): Promise
     } else (res as Socket).destroy();
   });
 
-  const targetFor = (req: IncomingMessage) => {
+  type Refusal = { status: number; code: string; message: string };
+  const unavailable: Refusal = { status: 503, code: 'unavailable', message: 'no healthy gateway' };
+
+  const targetFor = (req: IncomingMessage): { target: string } | Refusal => {
     const route = routeFor(req.url ?? '/');
     req.url = route.path;
     switch (route.to) {
+      case 'reject':
+        return { status: 400, code: 'bad_request', message: 'path not allowed' };
       case 'api':
         return { target: url(options.api) };
       case 'web':
         return { target: url(options.web) };
       case 'gateway-stats': {
+        if (!isLoopback(req.socket.remoteAddress)) {
+          return { status: 403, code: 'forbidden', message: 'gateway stats are for operators' };
+        }
         const picked = pool.pick(undefined);
-        return picked ? { target: url(picked.target) } : undefined;
+        return picked ? { target: url(picked.target) } : unavailable;
       }
       case 'gateway': {
         const picked = pool.pick(readCookie(req.headers.cookie, AFFINITY_COOKIE));
-        if (!picked) return undefined;
+        if (!picked) return unavailable;
         if (picked.fresh) freshCookie.set(req, picked.target.name);
         return { target: url(picked.target) };
       }
@@ -187,17 +197,19 @@ export async function startNodeFrontDoor(options: NodeFrontDoorOptions): Promise
   const upgraded = new Set<Socket>();
   const server = createServer((req, res) => {
     const target = targetFor(req);
-    if (!target) {
-      res.writeHead(503, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: { code: 'unavailable', message: 'no healthy gateway' } }));
+    if (!('target' in target)) {
+      res.writeHead(target.status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { code: target.code, message: target.message } }));
       return;
     }
     proxy.web(req, res, { ...target, agent });
   });
   server.on('upgrade', (req, socket: Socket, head) => {
     const target = targetFor(req);
-    if (!target) {
-      socket.end('HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\n\r\n');
+    if (!('target' in target)) {
+      socket.end(
+        `HTTP/1.1 ${target.status} ${STATUS_CODES[target.status]}\r\nconnection: close\r\n\r\n`,
+      );
       return;
     }
     upgraded.add(socket);

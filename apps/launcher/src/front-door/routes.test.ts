@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readCookie, routeFor } from './routes.ts';
+import { isLoopback, readCookie, routeFor } from './routes.ts';
 
 describe('routeFor', () => {
   it.each([
@@ -13,8 +13,26 @@ describe('routeFor', () => {
     ['/apix', { to: 'web', path: '/apix' }],
     ['/wsx', { to: 'web', path: '/wsx' }],
     ['/', { to: 'web', path: '/' }],
+    ['/api/../metrics', { to: 'reject', path: '/api/../metrics' }],
+    ['/api/%2E%2e/metrics?x=1', { to: 'reject', path: '/api/%2E%2e/metrics?x=1' }],
+    ['/ws/./stats', { to: 'reject', path: '/ws/./stats' }],
+    ['/api%2Fmetrics', { to: 'reject', path: '/api%2Fmetrics' }],
+    ['/api\\..\\metrics', { to: 'reject', path: '/api\\..\\metrics' }],
+    ['/api/orders?status=%00', { to: 'reject', path: '/api/orders?status=%00' }],
+    ['/assets/app..js', { to: 'web', path: '/assets/app..js' }],
   ])('%s', (url, route) => {
     expect(routeFor(url)).toEqual(route);
+  });
+});
+
+describe('isLoopback', () => {
+  it('knows the machine itself from everyone else', () => {
+    for (const a of ['127.0.0.1', '127.8.9.10', '::1', '::ffff:127.0.0.1']) {
+      expect(isLoopback(a)).toBe(true);
+    }
+    for (const a of ['10.0.0.7', '::ffff:10.0.0.7', '1127.0.0.1', 'fe80::1', undefined]) {
+      expect(isLoopback(a)).toBe(false);
+    }
   });
 });
 

@@ -6,7 +6,11 @@
 /** Socket.IO's path on the gateways (and at the front door). */
 export const SOCKET_PATH = '/ws';
 
-/** Gateway cluster stats (`GET /stats` of any replica) at the front door. */
+/**
+ * Gateway cluster stats (`GET /stats` of any replica) at the front door. They
+ * name every replica's internal URL, so only clients on the front door's own
+ * machine (loopback) get them; everyone else is refused with 403.
+ */
 export const GATEWAY_STATS_PATH = '/ws-stats';
 
 /** The API's liveness and readiness, which it serves outside `/api`, at the front door. */
@@ -27,6 +31,7 @@ export interface GatewayTarget {
 }
 
 export type Route =
+  | { to: 'reject'; path: string }
   | { to: 'gateway'; path: string }
   | { to: 'gateway-stats'; path: string }
   | { to: 'api'; path: string }
@@ -36,6 +41,8 @@ export type Route =
 export function routeFor(url: string): Route {
   const [path = '/', query] = splitQuery(url);
   const withQuery = (p: string) => (query === undefined ? p : `${p}?${query}`);
+  // A NUL anywhere ends in a 500 from PostgreSQL, which cannot store it in text.
+  if (!isPlainPath(path) || /%00/.test(url)) return { to: 'reject', path: withQuery(path) };
   if (path === SOCKET_PATH || path.startsWith(`${SOCKET_PATH}/`)) {
     return { to: 'gateway', path: withQuery(path) };
   }
@@ -44,6 +51,25 @@ export function routeFor(url: string): Route {
   if (health) return { to: 'api', path: withQuery(health) };
   if (path === '/api' || path.startsWith('/api/')) return { to: 'api', path: withQuery(path) };
   return { to: 'web', path: withQuery(path) };
+}
+
+/**
+ * Routing matches the literal path, and backends (or the proxy library on the
+ * way to them) resolve `..` themselves: `/api/../metrics` would pass as an API
+ * path and arrive as the API's unauthenticated `/metrics`. Dot segments, and
+ * encoded or backslash forms of them and of `/`, are therefore refused.
+ */
+export function isPlainPath(path: string): boolean {
+  if (!path.startsWith('/') || path.includes('\\')) return false;
+  if (/%2f|%5c/i.test(path)) return false;
+  return !path.split('/').some((segment) => /^(\.|%2e){1,2}$/i.test(segment));
+}
+
+/** Whether a peer address is the front door's own machine. */
+export function isLoopback(address: string | undefined): boolean {
+  if (!address) return false;
+  const v4 = address.startsWith('::ffff:') ? address.slice('::ffff:'.length) : address;
+  return v4.startsWith('127.') || address === '::1';
 }
 
 function splitQuery(url: string): [string, string | undefined] {

@@ -1,6 +1,7 @@
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
+import { securityHeaders } from './security-headers.ts';
 
 const types: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -27,6 +28,7 @@ export const hasWebBuild = (dir: string) => existsSync(join(dir, 'index.html'));
  * Serves what the front door's `/` shows: the files of `apps/web/dist` (single
  * page app: unknown paths get `index.html`) when it is built, else the status
  * page (always at {@link STATUS_PATH}). Listens on 127.0.0.1 only; browsers reach it through the front door.
+ * Every response carries {@link securityHeaders} (CSP, nosniff, referrer policy).
  */
 export async function startWebServer(options: {
   port: number;
@@ -34,6 +36,9 @@ export async function startWebServer(options: {
   statusPage: () => string;
 }): Promise<Server> {
   const server = createServer((req, res) => {
+    for (const [name, value] of Object.entries(securityHeaders(req.headers.host))) {
+      res.setHeader(name, value);
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;
@@ -51,8 +56,13 @@ export async function startWebServer(options: {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
         return;
       }
-      res.writeHead(200, { 'content-type': types['.html'], 'cache-control': 'no-store' });
-      res.end(req.method === 'HEAD' ? undefined : options.statusPage());
+      const page = options.statusPage();
+      res.writeHead(200, {
+        ...securityHeaders(req.headers.host, page),
+        'content-type': types['.html'],
+        'cache-control': 'no-store',
+      });
+      res.end(req.method === 'HEAD' ? undefined : page);
       return;
     }
     const root = normalize(options.webDist);
@@ -64,10 +74,19 @@ export async function startWebServer(options: {
     const isFile = (f: string) => existsSync(f) && statSync(f).isFile();
     if (!isFile(file))
       file = isFile(join(file, 'index.html')) ? join(file, 'index.html') : join(root, 'index.html');
-    res.writeHead(200, {
-      'content-type': types[extname(file)] ?? 'application/octet-stream',
-      'cache-control': extname(file) === '.html' ? 'no-cache' : 'public, max-age=300',
-    });
+    const type = types[extname(file)] ?? 'application/octet-stream';
+    if (extname(file) === '.html') {
+      // Pages are read whole: their inline blocks' hashes go into the CSP.
+      const page = readFileSync(file, 'utf8');
+      res.writeHead(200, {
+        ...securityHeaders(req.headers.host, page),
+        'content-type': type,
+        'cache-control': 'no-cache',
+      });
+      res.end(req.method === 'HEAD' ? undefined : page);
+      return;
+    }
+    res.writeHead(200, { 'content-type': type, 'cache-control': 'public, max-age=300' });
     if (req.method === 'HEAD') res.end();
     else createReadStream(file).pipe(res);
   });
