@@ -1,8 +1,14 @@
 import pino from 'pino';
-import { loadEnv } from './env.ts';
+import { EnvError, loadEnv } from './env.ts';
 import { createApiServer } from './server.ts';
 
-const env = loadEnv();
+let env: ReturnType<typeof loadEnv>;
+try {
+  env = loadEnv();
+} catch (err) {
+  console.error(err instanceof EnvError ? err.message : err);
+  process.exit(1);
+}
 const logger = pino({ level: env.LOG_LEVEL, base: { service: 'api', pid: process.pid } });
 const api = createApiServer({ config: env, logger });
 

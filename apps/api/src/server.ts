@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createTokenVerifier } from '@dynapharm/auth';
+import { createTokenVerifier, tokenVerifierOptionsFromEnv } from '@dynapharm/auth';
 import { createDb } from '@dynapharm/db';
 import {
   busConfigFromEnv,
@@ -24,6 +24,8 @@ export type ApiConfig = Pick<
   | 'REDIS_ADAPTER'
   | 'AUTH_JWT_SECRET'
   | 'AUTH_JWKS_URL'
+  | 'AUTH_JWT_ISSUER'
+  | 'AUTH_JWT_AUDIENCE'
   | 'AUTH_MODE'
   | 'ALLOWED_ORIGINS'
   | 'WRITE_RATE_LIMIT_PER_MINUTE'
@@ -78,7 +80,7 @@ export function createApiServer({ config, logger, relay: relayOverrides }: ApiSe
     db: database.db,
     pool: database.pool,
     redis,
-    verify: createTokenVerifier({ secret: config.AUTH_JWT_SECRET, jwksUrl: config.AUTH_JWKS_URL }),
+    verify: createTokenVerifier(tokenVerifierOptionsFromEnv(config)),
     logger,
     metrics,
     allowedOrigins: config.ALLOWED_ORIGINS,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadEnv } from './env.ts';
+import { EnvError, loadEnv } from './env.ts';
 
 const base = {
   AUTH_JWT_SECRET: 'a-secret-that-is-at-least-32-chars-long',
@@ -37,9 +37,10 @@ describe('loadEnv', () => {
   });
 
   it('names every variable at fault', () => {
-    expect(() => loadEnv({ PUBLISH_TOKEN: 'short', COLLECT_DEFAULT_METRICS: 'maybe' })).toThrow(
-      /PUBLISH_TOKEN: must be at least 16 characters[\s\S]*COLLECT_DEFAULT_METRICS/,
-    );
+    const bad = () => loadEnv({ PUBLISH_TOKEN: 'short', COLLECT_DEFAULT_METRICS: 'maybe' });
+    expect(bad).toThrow(/PUBLISH_TOKEN: must be at least 16 characters/);
+    expect(bad).toThrow(/COLLECT_DEFAULT_METRICS: expected true\/false/);
+    expect(bad).toThrow(/AUTH_JWT_SECRET: set AUTH_JWT_SECRET/);
     expect(() => loadEnv({ PUBLISH_TOKEN: base.PUBLISH_TOKEN })).toThrow(
       /AUTH_JWT_SECRET: set AUTH_JWT_SECRET \(HS256\) or AUTH_JWKS_URL/,
     );
@@ -55,5 +56,63 @@ describe('loadEnv', () => {
       AUTH_JWKS_URL: 'https://id.example/.well-known/jwks.json',
     });
     expect(env.AUTH_JWT_SECRET).toBeUndefined();
+  });
+
+  it('reads the issuer and audience the token verifier checks', () => {
+    const env = loadEnv({ ...base, AUTH_JWT_ISSUER: 'https://id.example', AUTH_JWT_AUDIENCE: '' });
+    expect(env.AUTH_JWT_ISSUER).toBe('https://id.example');
+    expect(env.AUTH_JWT_AUDIENCE).toBeUndefined();
+  });
+});
+
+describe('loadEnv with NODE_ENV=production', () => {
+  const production = {
+    NODE_ENV: 'production',
+    AUTH_JWT_SECRET: 'Hq3x9Zp2LmN8vB4cR7tY1wK6sD0fG5jA',
+    PUBLISH_TOKEN: 'pT7r2Xq9Lk4Vb8Nc1Zs6Wd3Fg0Hj5Mm2',
+    METRICS_TOKEN: 'mK8s3Yd1Qw6Ep9Rt2Uv5Io7Pa4Sf0Gh3',
+  };
+
+  const refused = (source: Record<string, string>) => {
+    try {
+      loadEnv(source);
+    } catch (err) {
+      if (err instanceof EnvError) return err.variables;
+      throw err;
+    }
+    return [];
+  };
+
+  it('starts with generated secrets', () => {
+    expect(loadEnv(production).NODE_ENV).toBe('production');
+  });
+
+  it.each([
+    ['PUBLISH_TOKEN', 'short', 'pT7r2Xq9Lk4Vb8Nc1Zs6'],
+    ['PUBLISH_TOKEN', 'published', 'dev-only-publish-token-change-me'],
+    ['PUBLISH_TOKEN', 'placeholder', 'CHANGE-ME-run-pnpm-secrets-to-generate-this'],
+    ['METRICS_TOKEN', 'missing', undefined],
+    ['METRICS_TOKEN', 'short', 'mK8s3Yd1Qw6Ep9Rt2Uv5'],
+    ['METRICS_TOKEN', 'placeholder', 'CHANGE-ME-run-pnpm-secrets-to-generate-this'],
+    ['AUTH_JWT_SECRET', 'missing', undefined],
+    ['AUTH_JWT_SECRET', 'published', 'dev-only-jwt-secret-change-me-0123456789abcdef'],
+  ] as const)('refuses a %s that is %s', (name, _what, value) => {
+    const source: Record<string, string> = { ...production };
+    if (value === undefined) delete source[name];
+    else source[name] = value;
+    expect(refused(source)).toEqual([name]);
+  });
+
+  it('names both tokens when both are bad', () => {
+    expect(refused({ ...production, PUBLISH_TOKEN: 'short', METRICS_TOKEN: '' })).toEqual([
+      'PUBLISH_TOKEN',
+      'METRICS_TOKEN',
+    ]);
+  });
+
+  it('refuses dev auth and demo seeding, which compose hands every app', () => {
+    expect(refused({ ...production, AUTH_MODE: 'dev' })).toEqual(['AUTH_MODE']);
+    expect(refused({ ...production, DB_SEED: 'true' })).toEqual(['DB_SEED']);
+    expect(loadEnv({ ...base, AUTH_MODE: 'dev', DB_SEED: 'true' }).AUTH_MODE).toBe('dev');
   });
 });

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { tokenVerifierOptionsFromEnv } from '@dynapharm/auth';
 import { busConfigFromEnv } from '@dynapharm/outbox';
 import { pino } from 'pino';
 import { EnvError, loadEnv } from './env.ts';
@@ -30,12 +31,7 @@ const gateway = createGateway({
   publicUrl: env.PUBLIC_URL,
   replicaId: env.REPLICA_ID,
   bus: busConfigFromEnv(env),
-  auth: {
-    secret: env.AUTH_JWT_SECRET,
-    jwksUrl: env.AUTH_JWKS_URL,
-    issuer: env.AUTH_JWT_ISSUER,
-    audience: env.AUTH_JWT_AUDIENCE,
-  },
+  auth: tokenVerifierOptionsFromEnv(env),
   allowedOrigins: env.ALLOWED_ORIGINS,
   publishToken: env.PUBLISH_TOKEN,
   metricsToken: env.METRICS_TOKEN,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EnvError, inheritedEnv, loadSettings } from './env.ts';
+import { EnvError, inheritedEnv, isLoopback, loadSettings } from './env.ts';
 
 describe('loadSettings', () => {
   it('applies the documented defaults and puts data under the repo', () => {
@@ -13,6 +13,8 @@ describe('loadSettings', () => {
       FRONT_DOOR: 'auto',
     });
     expect(dataDir).toBe(`${repoRoot}/.data`);
+    expect(env.FRONT_DOOR_HOST).toBe('127.0.0.1');
+    expect(isLoopback(env.FRONT_DOOR_HOST)).toBe(true);
   });
 
   it('treats empty variables as unset and coerces numbers', () => {
@@ -47,5 +49,15 @@ describe('inheritedEnv', () => {
         GATEWAY_REPLICAS: '2',
       }),
     ).toEqual({ PATH: '/bin' });
+  });
+});
+
+describe('isLoopback', () => {
+  it('tells this machine from the network', () => {
+    for (const host of ['127.0.0.1', '127.1.2.3', 'localhost', '::1'])
+      expect(isLoopback(host)).toBe(true);
+    for (const host of ['0.0.0.0', '::', '192.168.1.5', '127.example.com']) {
+      expect(isLoopback(host)).toBe(false);
+    }
   });
 });

@@ -1,7 +1,10 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { defineEnv, EnvError, envFragment } from '@dynapharm/types';
 import { z } from 'zod';
+
+export { EnvError };
 
 /** Most gateways a local cluster runs; the compose file's `server-template` has as many slots. */
 export const MAX_REPLICAS = 20;
@@ -9,8 +12,8 @@ export const MAX_REPLICAS = 20;
 const port = z.coerce.number().int().min(1).max(65535);
 const optionalPort = z.coerce.number().int().min(0).max(65535);
 
-export const envSchema = z
-  .object({
+const launcherOwn = envFragment(
+  {
     /** Front door (HAProxy or the Node proxy): `/api`, `/ws`, `/`. */
     FRONT_DOOR_PORT: port.default(8080),
     /**
@@ -45,8 +48,8 @@ export const envSchema = z
     CHILD_LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),
-  })
-  .superRefine((env, ctx) => {
+  },
+  (env, issue) => {
     const fixed: [string, number][] = [
       ['FRONT_DOOR_PORT', env.FRONT_DOOR_PORT],
       ['API_PORT', env.API_PORT],
@@ -57,30 +60,28 @@ export const envSchema = z
     const gwFirst = env.GATEWAY_BASE_PORT;
     const gwLast = env.GATEWAY_BASE_PORT + MAX_REPLICAS - 1;
     if (gwLast > 65535) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['GATEWAY_BASE_PORT'],
-        message: `needs ${MAX_REPLICAS} ports above it (at most ${65535 - MAX_REPLICAS + 1})`,
-      });
+      issue(
+        'GATEWAY_BASE_PORT',
+        `needs ${MAX_REPLICAS} ports above it (at most ${65535 - MAX_REPLICAS + 1})`,
+      );
     }
     const seen = new Map<number, string>();
     for (const [name, value] of fixed) {
       const other = seen.get(value);
       if (other) {
-        ctx.addIssue({ code: 'custom', path: [name], message: `same port as ${other} (${value})` });
+        issue(name, `same port as ${other} (${value})`);
       }
       seen.set(value, name);
       if (value >= gwFirst && value <= gwLast) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [name],
-          message: `${value} falls in the gateway range ${gwFirst}-${gwLast} (GATEWAY_BASE_PORT)`,
-        });
+        issue(name, `${value} falls in the gateway range ${gwFirst}-${gwLast} (GATEWAY_BASE_PORT)`);
       }
     }
-  });
+  },
+);
 
-export type LauncherEnv = z.infer<typeof envSchema>;
+export const launcherEnv = defineEnv('the launcher', [launcherOwn]);
+
+export type LauncherEnv = ReturnType<typeof launcherEnv.parse>;
 
 /** Everything the launcher runs with, defaults applied and paths resolved. */
 export interface LauncherSettings {
@@ -89,11 +90,6 @@ export interface LauncherSettings {
   repoRoot: string;
   /** `LAUNCHER_DATA_DIR`, or `<repo>/.data`. */
   dataDir: string;
-}
-
-/** The environment was invalid; the message names every variable at fault. */
-export class EnvError extends Error {
-  override readonly name = 'EnvError';
 }
 
 /** Finds the workspace root above this file (the folder with `pnpm-workspace.yaml`). */
@@ -112,20 +108,20 @@ export function findRepoRoot(from = dirname(fileURLToPath(import.meta.url))): st
  * launcher that reads `process.env`). Empty variables count as unset.
  */
 export function loadSettings(source: NodeJS.ProcessEnv = process.env): LauncherSettings {
-  const present = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== ''));
-  const parsed = envSchema.safeParse(present);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
-    throw new EnvError(`invalid environment for the launcher:\n${lines.join('\n')}`);
-  }
+  const env = launcherEnv.parse(source);
   const repoRoot = findRepoRoot();
-  const dataDir = resolve(parsed.data.LAUNCHER_DATA_DIR ?? join(repoRoot, '.data'));
-  return { env: parsed.data, repoRoot, dataDir };
+  const dataDir = resolve(env.LAUNCHER_DATA_DIR ?? join(repoRoot, '.data'));
+  return { env, repoRoot, dataDir };
 }
 
 /** The environment the launcher passes to its children, on top of its own. */
 export function inheritedEnv(source: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   // The launcher's own knobs mean nothing to the apps; PORT and friends are set per child.
-  const own = new Set([...Object.keys(envSchema.shape), 'PORT', 'HOST']);
+  const own = new Set([...Object.keys(launcherOwn.shape), 'PORT', 'HOST']);
   return Object.fromEntries(Object.entries(source).filter(([k]) => !own.has(k)));
+}
+
+/** Whether `host` only accepts connections from this machine. */
+export function isLoopback(host: string): boolean {
+  return ['localhost', '::1', '[::1]'].includes(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
 }

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -23,6 +24,11 @@ export interface Stack {
   logs(tail?: number): Promise<string>;
   /** `down -v --remove-orphans`; never throws. */
   down(): Promise<void>;
+  /**
+   * `config` as an operator gets it with only `secrets` set: no `.env`, none
+   * of this suite's settings. Rejects when compose refuses.
+   */
+  defaultConfig(secrets: Record<string, string>): Promise<string>;
 }
 
 export interface StackOptions {
@@ -61,11 +67,14 @@ export async function findCompose(): Promise<[string, string[]]> {
 }
 
 /**
- * The environment compose sees: fresh secrets per run, dev login on, the
- * front door on a port of its own (so a local launcher on :8080 is not
- * disturbed), and the stand-in images from the environment when CI set them.
- * Everything the root `.env` could set is pinned here, so a developer's
- * `.env` does not change what is tested.
+ * The environment compose sees: fresh secrets per run (compose refuses to
+ * start without them), the front door on a port of its own on 127.0.0.1 (so a
+ * local launcher on :8080 is not disturbed), and the stand-in images from the
+ * environment when CI set them. The suite logs in as the demo admin, so it
+ * opts into demo mode explicitly: dev logins and demo data, which the apps
+ * allow only outside NODE_ENV=production (compose's default). Everything the
+ * root `.env` could set is pinned here, so a developer's `.env` does not
+ * change what is tested.
  */
 function stackEnv(opts: StackOptions): NodeJS.ProcessEnv {
   const secret = (n: number) => randomBytes(n).toString('base64url');
@@ -77,8 +86,14 @@ function stackEnv(opts: StackOptions): NodeJS.ProcessEnv {
     POSTGRES_PASSWORD: secret(18),
     AUTH_JWT_SECRET: secret(36),
     PUBLISH_TOKEN: secret(24),
+    METRICS_TOKEN: secret(24),
+    NODE_ENV: 'development',
     AUTH_MODE: 'dev',
     DB_SEED: 'true',
+    AUTH_JWKS_URL: '',
+    AUTH_JWT_ISSUER: '',
+    AUTH_JWT_AUDIENCE: '',
+    FRONT_DOOR_BIND: '127.0.0.1',
     ALLOWED_ORIGINS: `${origin},http://127.0.0.1:${opts.frontDoorPort}`,
     FRONT_DOOR_PORT: String(opts.frontDoorPort),
     GATEWAY_REPLICAS: String(opts.gateways),
@@ -127,6 +142,30 @@ export async function createStack(opts: StackOptions): Promise<Stack> {
         return await compose(['logs', '--no-color', `--tail=${tail}`], 30_000);
       } catch (err) {
         return `(logs unavailable: ${(err as Error).message})`;
+      }
+    },
+    async defaultConfig(secrets) {
+      const empty = join(mkdtempSync(join(tmpdir(), 'compose-env-')), 'empty.env');
+      writeFileSync(empty, '');
+      const clean: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME };
+      for (const name of [
+        'DOCKER_HOST',
+        'DOCKER_CONFIG',
+        'DOCKER_CERT_PATH',
+        'DOCKER_TLS_VERIFY',
+      ]) {
+        if (process.env[name]) clean[name] = process.env[name];
+      }
+      try {
+        const { stdout } = await exec(
+          cmd,
+          [...prefix, '--env-file', empty, '-f', join(repoRoot, 'docker-compose.yml'), 'config'],
+          { cwd: repoRoot, env: { ...clean, ...secrets }, timeout: 60_000 },
+        );
+        return stdout;
+      } catch (err) {
+        const e = err as Error & { stderr?: string };
+        throw new Error(`${e.message}\n${e.stderr ?? ''}`);
       }
     },
     async down() {

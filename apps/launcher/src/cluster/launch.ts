@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { createDb, demoUsers, runMigrations, seedDatabase } from '@dynapharm/db';
 import { startControlServer } from '../control/control-server.ts';
-import { inheritedEnv, type LauncherSettings } from '../env.ts';
+import { inheritedEnv, isLoopback, type LauncherSettings } from '../env.ts';
 import type { FrontDoor } from '../front-door/front-door.ts';
 import { startHaproxy } from '../front-door/haproxy.ts';
 import { startNodeFrontDoor } from '../front-door/node-proxy.ts';
@@ -243,9 +243,15 @@ export async function launch(options: LaunchOptions): Promise<LaunchedCluster> {
               .join(', '),
     );
 
+    if (childEnv.NODE_ENV === 'production') {
+      progress.line(
+        '    NODE_ENV=production ignored: this is the local development cluster (dev logins); deploy with docker compose (docs/operations.md)',
+      );
+    }
     const shared = {
       ...childEnv,
-      NODE_ENV: childEnv.NODE_ENV ?? 'development',
+      // The apps refuse AUTH_MODE=dev in production, and dev logins are the point here.
+      NODE_ENV: childEnv.NODE_ENV === 'test' ? 'test' : 'development',
       REDIS_URL: redis.url,
       AUTH_JWT_SECRET: secrets.authJwtSecret,
       ALLOWED_ORIGINS: origins,
@@ -392,6 +398,20 @@ function printSummary(options: LaunchOptions, url: string, logDir: string, hapro
     progress.line(`  HAProxy stats    http://127.0.0.1:${env.HAPROXY_STATS_PORT}/`);
   }
   progress.line(`  logs             ${logDir}/`);
+  progress.line('');
+  if (isLoopback(env.FRONT_DOOR_HOST)) {
+    progress.line(
+      `Listening on ${env.FRONT_DOOR_HOST} only (loopback): the front door and every service are unreachable from other machines.`,
+    );
+  } else {
+    progress.line(
+      `! The front door listens on ${env.FRONT_DOOR_HOST} (FRONT_DOOR_HOST): anyone who reaches it can log in as admin without a password.`,
+    );
+    progress.line('  The other services listen on 127.0.0.1 only.');
+  }
+  progress.line(
+    `Secrets: generated for this machine (${join(settings.dataDir, 'secrets.json')}); auth: AUTH_MODE=dev.`,
+  );
   progress.line('');
   progress.line('Demo logins (no password): POST /api/auth/dev-login {"userId": "<id>"}');
   for (const [role, ids] of byRole) progress.line(`  ${role.padEnd(8)} ${ids.join(', ')}`);

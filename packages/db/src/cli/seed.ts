@@ -1,7 +1,16 @@
+import { defineEnv, EnvError } from '@dynapharm/types';
 import { createDb } from '../client.ts';
+import { demoSeedEnv } from '../env.ts';
 import { seedDatabase } from '../seed/seed.ts';
 import { databaseUrlFromEnv } from './database-url.ts';
 
+try {
+  // Running this is asking for demo data, so the rule of DB_SEED=true applies.
+  defineEnv('db:seed', [demoSeedEnv]).parse({ ...process.env, DB_SEED: 'true' });
+} catch (error) {
+  console.error(error instanceof EnvError ? error.message : error);
+  process.exit(2);
+}
 const url = databaseUrlFromEnv('seed');
 const { db, close } = createDb(url, { max: 2, applicationName: 'dynapharm-seed' });
 const started = Date.now();

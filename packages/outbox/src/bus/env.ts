@@ -1,3 +1,4 @@
+import { envFragment } from '@dynapharm/types';
 import { z } from 'zod';
 import { type BusConfig, busDefaults } from './config.ts';
 
@@ -14,6 +15,9 @@ export const busEnvSchema = z.object({
   REDIS_ADAPTER: z.enum(['classic', 'sharded']).default(busDefaults.adapter),
   REDIS_KEY_PREFIX: keyPrefix.default(busDefaults.keyPrefix),
 });
+
+/** {@link busEnvSchema} as the fragment the apps compose (`defineEnv`). */
+export const busEnv = envFragment(busEnvSchema.shape);
 
 export type BusEnv = z.infer<typeof busEnvSchema>;
 
