@@ -324,3 +324,47 @@ describe('docker compose cluster behind HAProxy', () => {
     expect(moved).toBeGreaterThan(0);
   }, 180_000);
 });
+
+describe('production-safe defaults of docker-compose.yml', () => {
+  const secrets = {
+    POSTGRES_PASSWORD: 'a'.repeat(8),
+    AUTH_JWT_SECRET: 'b'.repeat(32),
+    PUBLISH_TOKEN: 'c'.repeat(32),
+    METRICS_TOKEN: 'd'.repeat(32),
+  };
+
+  it('refuses to start without the secrets `pnpm secrets` generates', async () => {
+    const { AUTH_JWT_SECRET: _, ...rest } = secrets;
+    await expect(stack.defaultConfig(rest)).rejects.toThrow(/pnpm secrets.*AUTH_JWT_SECRET/);
+  });
+
+  it('runs production with jwt auth, no demo data and the front door on 127.0.0.1', async () => {
+    const config = await stack.defaultConfig(secrets);
+    // v2 prints ports in the long syntax, v1.29 as `host:port:port`.
+    expect(config).toMatch(/host_ip: 127\.0\.0\.1|127\.0\.0\.1:8080:8080/);
+    expect(config).not.toMatch(/0\.0\.0\.0/);
+    expect(config).toMatch(/NODE_ENV: production/);
+    expect(config).not.toMatch(/NODE_ENV: development/);
+    expect(config).toMatch(/AUTH_MODE: jwt/);
+    expect(config).not.toMatch(/AUTH_MODE: dev/);
+    expect(config).toMatch(/DB_SEED: ["']?false/);
+  });
+
+  it('publishes this run’s front door on 127.0.0.1 only', async () => {
+    const address = (await stack.compose(['port', 'haproxy', '8080'])).trim();
+    expect(address).toBe(`127.0.0.1:${PORT}`);
+  });
+
+  it.each(['api', 'gateway'])(
+    '%s refuses the demo settings under NODE_ENV=production',
+    async (service) => {
+      // The suite's own settings (dev logins, demo data) with production flipped on.
+      const run = stack.compose(
+        ['run', '--rm', '--no-deps', '-T', '-e', 'NODE_ENV=production', service],
+        60_000,
+      );
+      await expect(run).rejects.toThrow(/AUTH_MODE: dev[\s\S]*refused with NODE_ENV=production/);
+      await expect(run).rejects.toThrow(/DB_SEED: demo data/);
+    },
+  );
+});
