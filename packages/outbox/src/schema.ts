@@ -46,6 +46,11 @@ export const syncLog = pgTable(
     uniqueIndex('sync_log_offset_key').on(t.offset),
     index('sync_log_unpublished_idx').on(t.id).where(sql`${t.offset} IS NULL`),
     index('sync_log_record_id_idx').on(t.recordId),
+    // A branch-scoped read of `GET /api/changes`: one range per branch, and
+    // one for the global rows (NULL), each in offset order.
+    index('sync_log_branch_offset_idx')
+      .on(t.branchId, t.offset)
+      .where(sql`${t.offset} IS NOT NULL`),
     index('sync_log_unsent_idx')
       .on(t.offset)
       .where(sql`${t.offset} IS NOT NULL AND ${t.publishedAt} IS NULL`),
