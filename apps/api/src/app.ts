@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { TokenVerifier } from '@dynapharm/auth';
 import type { Database } from '@dynapharm/db';
 import cors from 'cors';
-import express, { type Express, type RequestHandler } from 'express';
+import express, { type Express, type Request, type RequestHandler } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
 import type { Redis } from 'ioredis';
@@ -33,6 +33,10 @@ export interface AppDeps {
   devLoginSecret?: string;
   /** Writes per minute per caller. @default 600 */
   writeRateLimitPerMinute?: number;
+  /** Reads (GET, HEAD) per minute per caller. @default 6000 */
+  readRateLimitPerMinute?: number;
+  /** Requests to the sign-in routes (`/api/auth/*` but `/me`) per minute per client address. @default 60 */
+  authRateLimitPerMinute?: number;
   trustProxy?: boolean;
   isLeader: () => boolean;
   isDraining: () => boolean;
@@ -97,6 +101,11 @@ export function createApp(deps: AppDeps): Express {
   api.get('/openapi.json', (_req, res) => {
     res.json(openApi);
   });
+  // Sign-in routes run before any token exists: counted per address.
+  api.use(
+    '/auth',
+    addressLimit(deps.authRateLimitPerMinute ?? 60, (req) => req.path !== '/me'),
+  );
   if (deps.devLoginSecret) api.use('/auth', devAuthRouter(deps.pool, deps.devLoginSecret));
   else
     api.use('/auth/dev-login', (_req, _res, next) =>
@@ -104,20 +113,18 @@ export function createApp(deps: AppDeps): Express {
     );
 
   api.use(requireAuth(deps.verify));
+  // Reads and writes are counted apart: a console paging through a list must
+  // not use up the writes of a busy counter, nor the other way round.
+  api.use(callerLimit('reads', deps.readRateLimitPerMinute ?? 6000, (req) => isRead(req.method)));
   api.get('/auth/me', (req, res) => {
     res.json({ principal: req.principal });
   });
   api.use(
-    rateLimit({
-      windowMs: 60_000,
-      limit: deps.writeRateLimitPerMinute ?? 600,
-      skip: (req) => req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS',
-      keyGenerator: (req) => req.principal?.userId ?? ipKeyGenerator(req.ip ?? ''),
-      standardHeaders: 'draft-8',
-      legacyHeaders: false,
-      handler: (_req, _res, next) =>
-        next(new HttpError(429, 'rate_limited', 'too many writes; slow down')),
-    }),
+    callerLimit(
+      'writes',
+      deps.writeRateLimitPerMinute ?? 600,
+      (req) => !isRead(req.method) && req.method !== 'OPTIONS',
+    ),
   );
   api.use(idempotency(deps.pool));
   if (deps.onCommitted) api.use(afterWrite(deps.onCommitted));
@@ -142,6 +149,42 @@ const secretPaths = [
 ];
 
 const writeMethods = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
+
+const isRead = (method: string) => method === 'GET' || method === 'HEAD';
+
+/** A per-caller limit over one window, for the requests `counts` selects; 429 beyond it. */
+function callerLimit(
+  what: 'reads' | 'writes',
+  perMinute: number,
+  counts: (req: Request) => boolean,
+): RequestHandler {
+  return rateLimit({
+    windowMs: 60_000,
+    limit: perMinute,
+    skip: (req) => !counts(req),
+    keyGenerator: (req) => req.principal?.userId ?? ipKeyGenerator(req.ip ?? ''),
+    identifier: what,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    handler: (_req, _res, next) =>
+      next(new HttpError(429, 'rate_limited', `too many ${what}; slow down`)),
+  });
+}
+
+/** A per-address limit for requests made before authentication; 429 beyond it. */
+function addressLimit(perMinute: number, counts: (req: Request) => boolean): RequestHandler {
+  return rateLimit({
+    windowMs: 60_000,
+    limit: perMinute,
+    skip: (req) => !counts(req),
+    keyGenerator: (req) => ipKeyGenerator(req.ip ?? ''),
+    identifier: 'sign-in',
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    handler: (_req, _res, next) =>
+      next(new HttpError(429, 'rate_limited', 'too many sign-in requests from this address')),
+  });
+}
 
 /** Runs `fn` once a write has been answered with success (its transaction has committed). */
 function afterWrite(fn: () => void): RequestHandler {

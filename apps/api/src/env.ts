@@ -22,6 +22,8 @@ const apiOwn = envFragment({
   ALLOWED_ORIGINS: list.default(['http://localhost:8080']),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   WRITE_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  READ_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(6000),
+  AUTH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(60),
   TRUST_PROXY: envFlag.default(false),
 });
 

@@ -29,6 +29,8 @@ export type ApiConfig = Pick<
   | 'AUTH_MODE'
   | 'ALLOWED_ORIGINS'
   | 'WRITE_RATE_LIMIT_PER_MINUTE'
+  | 'READ_RATE_LIMIT_PER_MINUTE'
+  | 'AUTH_RATE_LIMIT_PER_MINUTE'
   | 'RELAY_ENABLED'
   | 'RELAY_POLL_MS'
   | 'RELAY_BATCH_SIZE'
@@ -86,6 +88,8 @@ export function createApiServer({ config, logger, relay: relayOverrides }: ApiSe
     allowedOrigins: config.ALLOWED_ORIGINS,
     devLoginSecret: config.AUTH_MODE === 'dev' ? config.AUTH_JWT_SECRET : undefined,
     writeRateLimitPerMinute: config.WRITE_RATE_LIMIT_PER_MINUTE,
+    readRateLimitPerMinute: config.READ_RATE_LIMIT_PER_MINUTE,
+    authRateLimitPerMinute: config.AUTH_RATE_LIMIT_PER_MINUTE,
     trustProxy: config.TRUST_PROXY,
     isLeader: () => relay.isLeader(),
     isDraining: () => draining,

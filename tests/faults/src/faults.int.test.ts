@@ -65,6 +65,7 @@ beforeAll(async () => {
     AUTH_JWT_SECRET: SECRET,
     RELAY_POLL_MS: '200',
     WRITE_RATE_LIMIT_PER_MINUTE: '100000',
+    READ_RATE_LIMIT_PER_MINUTE: '100000',
   };
   gatewayEnv = {
     REDIS_URL: redisProxy.url,

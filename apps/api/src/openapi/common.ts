@@ -161,10 +161,19 @@ export const responses = {
     ['idempotency_mismatch'],
     rateLimitHeaders,
   ),
-  RateLimited: errorResponse('too many writes by this caller in the window', ['rate_limited'], {
-    ...rateLimitHeaders,
-    ...retryAfter,
-  }),
+  RateLimited: errorResponse(
+    'too many reads, or too many writes, by this caller in the window (each has its own limit)',
+    ['rate_limited'],
+    {
+      ...rateLimitHeaders,
+      ...retryAfter,
+    },
+  ),
+  SignInRateLimited: errorResponse(
+    'too many sign-in requests from this address in the window',
+    ['rate_limited'],
+    { ...rateLimitHeaders, ...retryAfter },
+  ),
   Unavailable: errorResponse(
     'the result of a write with an `Idempotency-Key` could not be recorded; retry with the same key',
     ['unavailable'],
@@ -174,11 +183,12 @@ export const responses = {
 
 const inputErrors: ErrorCode[] = ['bad_request', 'validation_failed', 'malformed_json'];
 
-/** Errors every authenticated `/api` operation can answer. */
+/** Errors every authenticated `/api` operation can answer (reads and writes are rate-limited). */
 export function authenticatedErrors(invalidInput: string) {
   return {
     400: errorResponse(invalidInput, inputErrors),
     401: responseRef('Unauthorized'),
+    429: responseRef('RateLimited'),
     500: responseRef('Internal'),
   };
 }
@@ -197,3 +207,6 @@ export const writeErrors = {
 };
 
 export const internalError = { 500: responseRef('Internal') };
+
+/** Errors of the sign-in routes, limited per client address before any token exists. */
+export const signInErrors = { 429: responseRef('SignInRateLimited') };

@@ -8,6 +8,7 @@ import {
   jsonResponse,
   notModified,
   requestId,
+  signInErrors,
 } from './common.ts';
 import { schemaRef } from './schemas.ts';
 
@@ -91,6 +92,7 @@ export const authPaths = {
       security: publicAccess,
       responses: {
         ...conditional('the demo users', schemaRef('DevUsers')),
+        ...signInErrors,
         ...internalError,
       },
     },
@@ -111,6 +113,7 @@ export const authPaths = {
         400: errorResponse('invalid body', ['bad_request', 'validation_failed', 'malformed_json']),
         404: errorResponse('no such demo user, or dev login is disabled', ['not_found']),
         ...bodyErrors,
+        ...signInErrors,
         ...internalError,
       },
     },

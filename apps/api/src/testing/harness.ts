@@ -68,6 +68,8 @@ export async function startTestApi(
       AUTH_MODE: 'dev',
       ALLOWED_ORIGINS: ['http://localhost:8080'],
       WRITE_RATE_LIMIT_PER_MINUTE: 100_000,
+      READ_RATE_LIMIT_PER_MINUTE: 100_000,
+      AUTH_RATE_LIMIT_PER_MINUTE: 100_000,
       RELAY_ENABLED: options.relay ?? true,
       RELAY_POLL_MS: options.pollMs ?? 200,
       RELAY_BATCH_SIZE: 500,

@@ -48,6 +48,7 @@ export async function startApi(settings: ClusterSettings, poolMax: number): Prom
       AUTH_MODE: 'jwt',
       LOG_LEVEL: 'warn',
       WRITE_RATE_LIMIT_PER_MINUTE: '100000000',
+      READ_RATE_LIMIT_PER_MINUTE: '100000000',
       RELAY_ENABLED: 'true',
     },
   });
