@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { createTokenVerifier, signToken } from '@dynapharm/auth';
 import type { Database } from '@dynapharm/db';
 import type { Redis } from 'ioredis';
+import { SignJWT } from 'jose';
 import type { Pool } from 'pg';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -92,5 +93,18 @@ describe('sign-in limit', () => {
     expect((await request('/api/auth/me', { headers: await bearer('signed-in') })).status).toBe(
       200,
     );
+  });
+});
+
+describe('tokens', () => {
+  it('refuses a token without exp with 401', async () => {
+    const request = await start({});
+    const forever = await new SignJWT({ role: 'admin', branches: [] })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('forever')
+      .sign(new TextEncoder().encode(secret));
+    const res = await request('/api/auth/me', { headers: { authorization: `Bearer ${forever}` } });
+    expect(res.status).toBe(401);
+    expect((await res.json()).error.code).toBe('unauthorized');
   });
 });

@@ -1,4 +1,5 @@
 import { signToken } from '@dynapharm/auth';
+import { SignJWT } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   adminToken,
@@ -8,6 +9,7 @@ import {
   closeClients,
   connect,
   eventually,
+  secret,
   staffToken,
   startCluster,
   subscribe,
@@ -45,10 +47,21 @@ describe('handshake', () => {
     await expect(connect(url, { token: 'not.a.jwt' })).rejects.toMatchObject({
       message: 'invalid token',
     });
-    const expired = await tokenFor({ role: 'admin' }, -10);
+    const expired = await tokenFor({ role: 'admin' }, -60);
     await expect(connect(url, { token: expired })).rejects.toMatchObject({
       message: 'token expired',
       data: { reason: 'expired' },
+    });
+  });
+
+  it('refuses a token without exp, whose socket would never expire', async () => {
+    const forever = await new SignJWT({ role: 'admin', branches: [] })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('forever')
+      .sign(new TextEncoder().encode(secret));
+    await expect(connect(url, { token: forever })).rejects.toMatchObject({
+      message: 'invalid token',
+      data: { reason: 'invalid_token' },
     });
   });
 

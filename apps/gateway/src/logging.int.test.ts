@@ -34,7 +34,7 @@ describe('gateway log', () => {
 
     const good = await staffToken(branchA);
     const viaHeader = await tokenFor({ sub: 'header-user', role: 'admin' });
-    const expired = await tokenFor({ role: 'admin' }, -10);
+    const expired = await tokenFor({ role: 'admin' }, -60);
     const socket = await connect(okUrl, { token: good });
     expect(await subscribe(socket, ['clients'])).toMatchObject({ granted: [`clients@${branchA}`] });
     expect((await subscribe(socket, [`clients@${branchB}`])).denied).toHaveLength(1);

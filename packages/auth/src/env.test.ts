@@ -28,6 +28,7 @@ describe('authEnv', () => {
       jwksUrl: undefined,
       issuer: 'https://id.example',
       audience: 'dynapharm',
+      clockToleranceSeconds: 30,
     });
   });
 

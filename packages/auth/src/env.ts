@@ -5,6 +5,7 @@ import type { TokenVerifierOptions } from './tokens.ts';
 /**
  * The token settings shared by API and gateways: `AUTH_JWT_SECRET` (HS256) or
  * `AUTH_JWKS_URL`, the optional expected `AUTH_JWT_ISSUER`/`AUTH_JWT_AUDIENCE`,
+ * the clock skew allowed on `exp` (`AUTH_CLOCK_TOLERANCE_SECONDS`),
  * and `AUTH_MODE` (`dev` adds the API's password-less demo login).
  */
 export const authEnv = envFragment(
@@ -14,6 +15,7 @@ export const authEnv = envFragment(
     AUTH_JWT_ISSUER: z.string().optional(),
     AUTH_JWT_AUDIENCE: z.string().optional(),
     AUTH_MODE: z.enum(['dev', 'jwt']).default('jwt'),
+    AUTH_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
   },
   (env, issue) => {
     if (!env.AUTH_JWT_SECRET && !env.AUTH_JWKS_URL) {
@@ -48,12 +50,17 @@ export type AuthEnv = z.output<z.ZodObject<typeof authEnv.shape>>;
 
 /** The verifier options of a parsed environment (the same for API and gateways). */
 export function tokenVerifierOptionsFromEnv(
-  env: Pick<AuthEnv, 'AUTH_JWT_SECRET' | 'AUTH_JWKS_URL' | 'AUTH_JWT_ISSUER' | 'AUTH_JWT_AUDIENCE'>,
+  env: Pick<
+    AuthEnv,
+    'AUTH_JWT_SECRET' | 'AUTH_JWKS_URL' | 'AUTH_JWT_ISSUER' | 'AUTH_JWT_AUDIENCE'
+  > &
+    Partial<Pick<AuthEnv, 'AUTH_CLOCK_TOLERANCE_SECONDS'>>,
 ): TokenVerifierOptions {
   return {
     secret: env.AUTH_JWT_SECRET,
     jwksUrl: env.AUTH_JWKS_URL,
     issuer: env.AUTH_JWT_ISSUER,
     audience: env.AUTH_JWT_AUDIENCE,
+    clockToleranceSeconds: env.AUTH_CLOCK_TOLERANCE_SECONDS,
   };
 }

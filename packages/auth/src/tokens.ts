@@ -15,6 +15,8 @@ export interface TokenVerifierOptions {
   issuer?: string;
   /** Expected `aud`, when set. */
   audience?: string;
+  /** Clock skew allowed between issuer and verifier on `exp`, `nbf` and `iat`. @default 30 */
+  clockToleranceSeconds?: number;
 }
 
 /** A verified caller and when its token stops being valid (epoch ms). */
@@ -40,6 +42,13 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   else if (options.secret) key = new TextEncoder().encode(options.secret);
   else throw new Error('createTokenVerifier needs a secret or a jwksUrl');
 
+  // A token without `exp` would be valid, and its socket open, forever.
+  const checks = {
+    issuer: options.issuer,
+    audience: options.audience,
+    requiredClaims: ['exp'],
+    clockTolerance: options.clockToleranceSeconds ?? 30,
+  };
   return async (token) => {
     if (typeof token !== 'string' || token.length === 0 || token.length > 8192) {
       throw new TokenError('missing or oversized token');
@@ -48,12 +57,8 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     try {
       const verified =
         typeof key === 'function'
-          ? await jwtVerify(token, key, { issuer: options.issuer, audience: options.audience })
-          : await jwtVerify(token, key, {
-              algorithms: ['HS256'],
-              issuer: options.issuer,
-              audience: options.audience,
-            });
+          ? await jwtVerify(token, key, checks)
+          : await jwtVerify(token, key, { ...checks, algorithms: ['HS256'] });
       payload = verified.payload;
     } catch (err) {
       const code = (err as { code?: string }).code;
@@ -61,7 +66,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     }
     const claims = tokenClaimsSchema.safeParse(payload);
     if (!claims.success) throw new TokenError('token lacks valid sub, role or branches claims');
-    const exp = typeof payload.exp === 'number' ? payload.exp * 1000 : undefined;
+    const exp = (payload.exp as number) * 1000;
     return { principal: principalFromClaims(claims.data), expiresAt: exp };
   };
 }

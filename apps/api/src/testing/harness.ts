@@ -66,6 +66,7 @@ export async function startTestApi(
       AUTH_JWT_SECRET: TEST_SECRET,
       AUTH_JWKS_URL: undefined,
       AUTH_MODE: 'dev',
+      AUTH_CLOCK_TOLERANCE_SECONDS: 30,
       ALLOWED_ORIGINS: ['http://localhost:8080'],
       WRITE_RATE_LIMIT_PER_MINUTE: 100_000,
       READ_RATE_LIMIT_PER_MINUTE: 100_000,
