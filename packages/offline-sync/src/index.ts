@@ -4,8 +4,10 @@ export type { OfflineQueueOptions, OnlineEventSource, Timers } from './options.t
 export { createOfflineQueue, OfflineQueue, type StatsListener } from './queue.ts';
 export {
   DEFAULT_DATABASE_NAME,
+  deleteUserQueue,
   IndexedDbStorage,
   type IndexedDbStorageOptions,
+  userDatabaseName,
 } from './storage/indexeddb-storage.ts';
 export { MemoryStorage } from './storage/memory-storage.ts';
 export type { Lease, Mutation, QueueStorage } from './storage/storage.ts';

@@ -1,5 +1,5 @@
 import { type BackoffOptions, defaultBackoff } from './backoff.ts';
-import { IndexedDbStorage } from './storage/indexeddb-storage.ts';
+import { IndexedDbStorage, userDatabaseName } from './storage/indexeddb-storage.ts';
 import { MemoryStorage } from './storage/memory-storage.ts';
 import type { QueueStorage } from './storage/storage.ts';
 import { defaultLocks, type LockManagerLike } from './tab-lock.ts';
@@ -24,6 +24,14 @@ export interface OfflineQueueOptions {
   apiUrl?: string;
   /** Bearer token, or a function returning a fresh one before each request. @default none */
   token?: string | (() => MaybePromise<string | null | undefined>);
+  /**
+   * The signed-in user whose queue this is (a shared terminal). Their
+   * operations live in an IndexedDB database, Web Lock and BroadcastChannel of
+   * their own, and are sent only with a JWT whose `sub` is this user: while
+   * someone else is signed in, nothing is sent and the operations wait.
+   * @default none (one queue per origin, sent with any token)
+   */
+  userId?: string;
   /** Injected `fetch` (tests, wrappers). @default globalThis.fetch */
   fetch?: typeof fetch;
   /**
@@ -64,6 +72,8 @@ export interface OfflineQueueOptions {
 export interface ResolvedOptions {
   apiUrl: string;
   token: () => Promise<string | undefined>;
+  /** Operations are sent only with a token: `token` yields none for another user. */
+  tokenRequired: boolean;
   fetch: typeof fetch;
   storage: QueueStorage;
   backoff: Required<BackoffOptions>;
@@ -95,17 +105,31 @@ export function resolveOptions(options: OfflineQueueOptions): ResolvedOptions {
   const g = globalThis as BrowserGlobals;
   const now = options.now ?? Date.now;
   const token = options.token;
+  const { userId } = options;
+  const scoped = (name: string) => (userId === undefined ? name : `${name}:${userId}`);
+  const current = async () =>
+    typeof token === 'function' ? ((await token()) ?? undefined) : token;
   return {
     apiUrl: options.apiUrl ?? '',
-    token: async () => (typeof token === 'function' ? ((await token()) ?? undefined) : token),
+    token:
+      userId === undefined
+        ? current
+        : async () => {
+            const value = await current();
+            return value !== undefined && tokenSubject(value) === userId ? value : undefined;
+          },
+    tokenRequired: userId !== undefined,
     fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
     storage:
-      options.storage ?? (g.indexedDB !== undefined ? new IndexedDbStorage() : new MemoryStorage()),
+      options.storage ??
+      (g.indexedDB !== undefined
+        ? new IndexedDbStorage({ databaseName: userDatabaseName(userId) })
+        : new MemoryStorage()),
     backoff: { ...defaultBackoff, ...options.backoff },
     syncIntervalMs: options.syncIntervalMs ?? 30_000,
     requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
     locks: options.locks === undefined ? defaultLocks() : options.locks,
-    lockName: options.lockName ?? DEFAULT_LOCK_NAME,
+    lockName: options.lockName ?? scoped(DEFAULT_LOCK_NAME),
     leaseTtlMs: options.leaseTtlMs ?? 60_000,
     onlineEvents: options.onlineEvents === undefined ? (g.window ?? null) : options.onlineEvents,
     isOnline: options.isOnline ?? (() => g.navigator?.onLine ?? true),
@@ -113,7 +137,7 @@ export function resolveOptions(options: OfflineQueueOptions): ResolvedOptions {
     broadcastChannel:
       options.broadcastChannel === undefined
         ? g.window !== undefined
-          ? DEFAULT_LOCK_NAME
+          ? scoped(DEFAULT_LOCK_NAME)
           : null
         : options.broadcastChannel,
     generateId: options.generateId ?? (() => uuidv7(now())),
@@ -124,4 +148,17 @@ export function resolveOptions(options: OfflineQueueOptions): ResolvedOptions {
       clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>),
     },
   };
+}
+
+/** The `sub` of a JWT (read, not verified: the server verifies), or undefined. */
+export function tokenSubject(token: string): string | undefined {
+  const payload = token.split('.')[1];
+  if (!payload) return undefined;
+  try {
+    const json = atob(payload.replace(/-/g, '+').replace(/_/g, '/'));
+    const sub: unknown = JSON.parse(json).sub;
+    return typeof sub === 'string' ? sub : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -52,6 +52,7 @@ export async function replayPass(opts: ResolvedOptions, ctx: PassContext): Promi
       apiUrl: opts.apiUrl,
       fetch: opts.fetch,
       token: opts.token,
+      tokenRequired: opts.tokenRequired,
       requestTimeoutMs: opts.requestTimeoutMs,
       now,
     });

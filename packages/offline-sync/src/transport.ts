@@ -12,6 +12,8 @@ export interface TransportConfig {
   apiUrl: string;
   fetch: typeof fetch;
   token: () => Promise<string | undefined>;
+  /** Without a token the operation is not sent at all (it belongs to a user not signed in). */
+  tokenRequired?: boolean;
   requestTimeoutMs: number;
   now: () => number;
 }
@@ -59,6 +61,18 @@ export async function sendOperation(
   let res: Response;
   try {
     const token = await config.token();
+    if (!token && config.tokenRequired) {
+      return {
+        kind: 'retry',
+        error: {
+          code: 'unauthorized',
+          message: 'waiting for the user who queued this operation to sign in',
+          at: config.now(),
+        },
+        retryAfterMs: 0,
+        counts: false,
+      };
+    }
     if (token) headers.authorization = `Bearer ${token}`;
     res = await config.fetch(url, {
       method,

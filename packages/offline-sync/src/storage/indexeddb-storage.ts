@@ -1,4 +1,4 @@
-import { type DBSchema, type IDBPDatabase, openDB } from 'idb';
+import { type DBSchema, deleteDB, type IDBPDatabase, openDB } from 'idb';
 import type { QueuedOperation } from '../types.ts';
 import {
   bySeq,
@@ -11,6 +11,20 @@ import {
 
 /** The database every tab of the origin shares. */
 export const DEFAULT_DATABASE_NAME = 'dynapharm-offline';
+
+/** The database of one user's queue (`userId` unset: the origin's shared one). */
+export function userDatabaseName(userId?: string) {
+  return userId === undefined ? DEFAULT_DATABASE_NAME : `${DEFAULT_DATABASE_NAME}:${userId}`;
+}
+
+/**
+ * Deletes what the terminal keeps of a user's queue (on their sign-out):
+ * every operation not yet sent, with its data. Close the user's queue first;
+ * open connections of other tabs close themselves (`blocking`).
+ */
+export async function deleteUserQueue(userId: string): Promise<void> {
+  await deleteDB(userDatabaseName(userId));
+}
 
 interface OfflineSchema extends DBSchema {
   operations: { key: string; value: QueuedOperation };
