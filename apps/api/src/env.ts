@@ -24,6 +24,7 @@ const apiOwn = envFragment({
   WRITE_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   READ_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(6000),
   AUTH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(60),
+  IDEMPOTENCY_KEY_TTL_HOURS: z.coerce.number().min(0.01).default(24),
   TRUST_PROXY: envFlag.default(false),
 });
 

@@ -105,6 +105,6 @@ describe('tokens', () => {
       .sign(new TextEncoder().encode(secret));
     const res = await request('/api/auth/me', { headers: { authorization: `Bearer ${forever}` } });
     expect(res.status).toBe(401);
-    expect((await res.json()).error.code).toBe('unauthorized');
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
   });
 });

@@ -13,6 +13,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { createApp } from './app.ts';
 import type { Env } from './env.ts';
+import { scheduleIdempotencyExpiry } from './idempotency-expiry.ts';
 import { createMetrics } from './metrics.ts';
 
 export type ApiConfig = Pick<
@@ -32,6 +33,7 @@ export type ApiConfig = Pick<
   | 'WRITE_RATE_LIMIT_PER_MINUTE'
   | 'READ_RATE_LIMIT_PER_MINUTE'
   | 'AUTH_RATE_LIMIT_PER_MINUTE'
+  | 'IDEMPOTENCY_KEY_TTL_HOURS'
   | 'RELAY_ENABLED'
   | 'RELAY_POLL_MS'
   | 'RELAY_BATCH_SIZE'
@@ -42,6 +44,8 @@ export type ApiConfig = Pick<
 export interface ApiServerOptions {
   config: ApiConfig;
   logger: Logger;
+  /** How often expired idempotency keys are deleted. @default 10 minutes */
+  idempotencyExpiryIntervalMs?: number;
   /** Extra relay settings (tests shorten timings). */
   relay?: Partial<Omit<RelayOptions, 'databaseUrl' | 'bus' | 'logger' | 'metrics'>>;
 }
@@ -63,7 +67,12 @@ function redisClient(url: string, logger: Logger, name: string, offlineQueue: bo
  * One API process: Express app, database pool, Redis, and the relay.
  * `start()` listens; `close()` drains HTTP, stops the relay and closes pools.
  */
-export function createApiServer({ config, logger, relay: relayOverrides }: ApiServerOptions) {
+export function createApiServer({
+  config,
+  logger,
+  relay: relayOverrides,
+  idempotencyExpiryIntervalMs = 10 * 60_000,
+}: ApiServerOptions) {
   const metrics = createMetrics();
   const database = createDb(config.DATABASE_URL, { max: config.DATABASE_POOL_MAX });
   const redis = redisClient(config.REDIS_URL, logger, 'api', true);
@@ -97,6 +106,7 @@ export function createApiServer({ config, logger, relay: relayOverrides }: ApiSe
     onCommitted: () => commits.signal(),
   });
   let http: Server | undefined;
+  let stopExpiry: (() => void) | undefined;
 
   return {
     app,
@@ -108,10 +118,17 @@ export function createApiServer({ config, logger, relay: relayOverrides }: ApiSe
       await once(http, 'listening');
       http.keepAliveTimeout = 65_000;
       if (config.RELAY_ENABLED) relay.start();
+      stopExpiry = scheduleIdempotencyExpiry(
+        database.pool,
+        logger,
+        config.IDEMPOTENCY_KEY_TTL_HOURS * 3600_000,
+        idempotencyExpiryIntervalMs,
+      );
       return { port: (http.address() as AddressInfo).port };
     },
     async close() {
       draining = true;
+      stopExpiry?.();
       await relay.close();
       if (http) {
         const closed = once(http, 'close');

@@ -71,6 +71,7 @@ export async function startTestApi(
       WRITE_RATE_LIMIT_PER_MINUTE: 100_000,
       READ_RATE_LIMIT_PER_MINUTE: 100_000,
       AUTH_RATE_LIMIT_PER_MINUTE: 100_000,
+      IDEMPOTENCY_KEY_TTL_HOURS: 24,
       RELAY_ENABLED: options.relay ?? true,
       RELAY_POLL_MS: options.pollMs ?? 200,
       RELAY_BATCH_SIZE: 500,
