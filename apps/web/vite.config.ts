@@ -14,6 +14,7 @@ export default defineConfig({
     proxy: {
       '/api': 'http://localhost:8080',
       '/ws-stats': 'http://localhost:8080',
+      '/ws-devices': 'http://localhost:8080',
       '/ws': { target: 'http://localhost:8080', ws: true },
     },
   },

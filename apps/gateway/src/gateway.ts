@@ -5,6 +5,7 @@ import { createTokenVerifier } from '@dynapharm/auth';
 import { describeBus } from '@dynapharm/outbox';
 import type { RelayBeat } from '@dynapharm/types';
 import { Server } from 'socket.io';
+import { answerDevices, createDeviceRegistry } from './devices.ts';
 import { HttpError } from './http/errors.ts';
 import { handlePublish } from './http/publish.ts';
 import { createRouter } from './http/router.ts';
@@ -142,9 +143,17 @@ export function createGateway(options: GatewayOptions): Gateway {
     return adapter.rooms.size - adapter.sids.size;
   };
 
+  const verify = createTokenVerifier(opts.auth);
+  const devices = createDeviceRegistry(pub, {
+    prefix: opts.bus.keyPrefix,
+    replicaId,
+    ttlMs: opts.deviceTtlMs,
+    logger,
+  });
+  io.on('relay:beat', (beat) => devices.heard(beat));
   io.use(
     createAuthMiddleware({
-      verify: createTokenVerifier(opts.auth),
+      verify,
       draining: () => draining,
       onRefused: (reason) => metrics.handshakesRefused.inc({ reason }),
       logger,
@@ -157,6 +166,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       rateLimit: opts.rateLimit,
       metrics,
       logger,
+      onAck: devices.ack,
+      onDisconnect: devices.forget,
     }),
   );
 
@@ -234,6 +245,10 @@ export function createGateway(options: GatewayOptions): Gateway {
         ...(await withTimeout(registry.read(), 2_000, 'reading replica stats')),
       };
     },
+    devices: async (req) => {
+      if (!isReady(pub)) throw new HttpError(503, 'unavailable', 'Redis is unavailable');
+      return withTimeout(answerDevices(req, devices, verify), 2_000, 'reading devices');
+    },
     publish: async (req) => {
       try {
         const result = await handlePublish(req, {
@@ -258,6 +273,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     closing ??= (async () => {
       clearInterval(heartbeat);
       relay.stop();
+      devices.stop();
       if (isReady(pub)) {
         await withTimeout(registry.remove(replicaId), 1_000, 'leaving the registry').catch(
           (err: unknown) => logger.warn({ err }, 'could not leave the replica registry'),

@@ -43,6 +43,8 @@ export interface GatewayOptions {
   heartbeatIntervalMs?: number;
   /** How long an announcement lives; a dead replica leaves `/stats` after this. @default 3000 */
   heartbeatTtlMs?: number;
+  /** How long a device's acknowledged offset is kept once nobody refreshes it. @default 120000 */
+  deviceTtlMs?: number;
   /** A gateway that has heard no relay beat for this long says so in `/health` and the log. @default 10000 */
   relayQuietMs?: number;
   /** Adds prom-client's process metrics to `/metrics`. @default false */
@@ -72,6 +74,7 @@ export function resolveOptions(options: GatewayOptions): ResolvedOptions {
     maxRoomsPerSocket: 500,
     heartbeatIntervalMs: 1_000,
     heartbeatTtlMs: 3_000,
+    deviceTtlMs: 120_000,
     collectDefaultMetrics: false,
     version: '0.0.0',
     logger: pino({ level: 'silent' }),

@@ -55,6 +55,16 @@ export interface RealtimeClientOptions {
   requestTimeoutMs?: number;
   /** Injected `fetch` (tests, old browsers). @default globalThis.fetch */
   fetch?: typeof fetch;
+  /**
+   * With `replica`: report the applied offset to the gateway (`sync:ack`) after
+   * every (re)connect and catch-up, and then whenever it moved, at most every
+   * `ackIntervalMs`, so operators see how far behind this device is.
+   */
+  deviceId?: string;
+  /** Which local store acknowledges (e.g. `console`); see `deviceId`. */
+  replica?: string;
+  /** @default 3000 */
+  ackIntervalMs?: number;
 }
 
 /**
@@ -89,6 +99,8 @@ export class RealtimeClient {
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private catchUpTimer: ReturnType<typeof setInterval> | undefined;
   private catchUpRetry: ReturnType<typeof setTimeout> | undefined;
+  private ackTimer: ReturnType<typeof setInterval> | undefined;
+  private acked: string | undefined;
   private announced: Socket | undefined;
   private nextDelayHint: number | undefined;
   private firstConnect: { resolve: () => void; reject: (err: Error) => void } | undefined;
@@ -138,6 +150,7 @@ export class RealtimeClient {
     clearTimeout(this.reconnectTimer);
     clearInterval(this.catchUpTimer);
     clearTimeout(this.catchUpRetry);
+    clearInterval(this.ackTimer);
     this.reconnectTimer = undefined;
     this.closeSocket();
   }
@@ -312,6 +325,11 @@ export class RealtimeClient {
     if (interval > 0) {
       this.catchUpTimer = setInterval(() => this.catchUpInBackground(socket), interval);
     }
+    this.sendAck(true);
+    clearInterval(this.ackTimer);
+    if (this.opts.deviceId && this.opts.replica) {
+      this.ackTimer = setInterval(() => this.sendAck(false), this.opts.ackIntervalMs ?? 3_000);
+    }
     for (const h of this.connectHandlers) h({ replicaId: this.replicaId });
     this.firstConnect?.resolve();
     this.firstConnect = undefined;
@@ -417,6 +435,23 @@ export class RealtimeClient {
         }
       }
     }
+  }
+
+  /** Reports the applied position; `force` sends it even when unchanged (a new connection). */
+  private sendAck(force: boolean) {
+    const { deviceId, replica } = this.opts;
+    const socket = this.socket;
+    if (!deviceId || !replica || !socket?.connected || this.announced !== socket) return;
+    if (!this.streamEpoch) return;
+    const position = `${this.streamEpoch}:${this.lastOffset}`;
+    if (!force && position === this.acked) return;
+    this.acked = position;
+    socket.emit('sync:ack', {
+      deviceId,
+      replica,
+      offset: this.lastOffset,
+      epoch: this.streamEpoch,
+    });
   }
 
   private request(name: 'subscribe' | 'unsubscribe', channels: string[]) {

@@ -11,6 +11,8 @@ export interface HttpRoutes {
   /** `ok: false` answers 503 with the body saying why. */
   health(): { ok: boolean; body: Record<string, unknown> };
   stats(): Promise<Record<string, unknown>>;
+  /** `GET /devices`: the caller (a user bearer token) sees the devices of their branches. */
+  devices(req: IncomingMessage): Promise<unknown>;
   publish(req: IncomingMessage): Promise<Record<string, unknown>>;
   metrics: { registry: Registry; token?: string };
   logger: Logger;
@@ -32,6 +34,7 @@ export function createRouter(routes: HttpRoutes): Handler {
       },
     },
     '/stats': { GET: async (_req, res) => sendJson(res, 200, await routes.stats()) },
+    '/devices': { GET: async (req, res) => sendJson(res, 200, await routes.devices(req)) },
     '/publish': { POST: async (req, res) => sendJson(res, 202, await routes.publish(req)) },
     '/metrics': {
       GET: async (req, res) => {

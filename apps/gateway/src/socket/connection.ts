@@ -11,13 +11,16 @@ export interface ConnectionOptions {
   rateLimit: { perSecond: number; burst: number };
   metrics: GatewayMetrics;
   logger: Logger;
+  /** A `sync:ack` payload, unparsed; false when it was refused. */
+  onAck?: (socketId: string, principal: Principal, payload: unknown) => boolean;
+  onDisconnect?: (socketId: string) => void;
 }
 
 /** Longest delay `setTimeout` accepts; longer ones fire at once. */
 const maxTimerMs = 2 ** 31 - 1;
 
 /** Events a client may send; anything else is dropped. */
-const clientEvents = new Set(['subscribe', 'unsubscribe']);
+const clientEvents = new Set(['subscribe', 'unsubscribe', 'sync:ack']);
 
 type Ack = (answer: unknown) => void;
 
@@ -77,6 +80,17 @@ export function handleConnection(socket: GatewaySocket, options: ConnectionOptio
       ack?.(answer);
     }),
   );
+
+  socket.on('sync:ack', (...args: unknown[]) => {
+    const { payload } = splitArgs(args);
+    if (!options.onAck?.(socket.id, socket.data, payload)) {
+      metrics.messagesDropped.inc({ reason: 'invalid' });
+    }
+  });
+  if (options.onDisconnect) {
+    const { onDisconnect } = options;
+    socket.once('disconnect', () => onDisconnect(socket.id));
+  }
 
   socket.emit('server:hello', { replicaId: options.replicaId });
 }

@@ -13,6 +13,9 @@ export const SOCKET_PATH = '/ws';
  */
 export const GATEWAY_STATS_PATH = '/ws-stats';
 
+/** The gateways' `GET /devices` (a user bearer token decides what it shows) at the front door. */
+export const GATEWAY_DEVICES_PATH = '/ws-devices';
+
 /** The API's liveness and readiness, which it serves outside `/api`, at the front door. */
 export const API_HEALTH_PATHS: Readonly<Record<string, string>> = {
   '/api/health': '/health',
@@ -47,6 +50,7 @@ export function routeFor(url: string): Route {
     return { to: 'gateway', path: withQuery(path) };
   }
   if (path === GATEWAY_STATS_PATH) return { to: 'gateway-stats', path: withQuery('/stats') };
+  if (path === GATEWAY_DEVICES_PATH) return { to: 'gateway', path: withQuery('/devices') };
   const health = API_HEALTH_PATHS[path];
   if (health) return { to: 'api', path: withQuery(health) };
   if (path === '/api' || path.startsWith('/api/')) return { to: 'api', path: withQuery(path) };

@@ -14,6 +14,9 @@ export const SOCKET_PATH = '/ws';
  */
 export const GATEWAY_STATS_URL = '/ws-stats';
 
+/** The gateways' device acknowledgements and lag (`GET /devices`, apps/launcher `GATEWAY_DEVICES_PATH`). */
+export const GATEWAY_DEVICES_URL = '/ws-devices';
+
 /** Rows per page in lists. */
 export const PAGE_SIZE = 25;
 

@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { DeviceLag } from '../components/device-lag.tsx';
 import { Sparkline } from '../components/sparkline.tsx';
 import { GATEWAY_STATS_URL } from '../lib/config.ts';
 import { formatDateTime } from '../lib/format.ts';
@@ -100,6 +101,7 @@ export function OperatorPage() {
           </tbody>
         </table>
       </div>
+      <DeviceLag />
       <p className="hint">
         Relay lag is not shown: it lives on the API's <code>/metrics</code>, which the front door
         does not expose to browsers.
