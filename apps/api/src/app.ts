@@ -37,7 +37,8 @@ export interface AppDeps {
   readRateLimitPerMinute?: number;
   /** Requests to the sign-in routes (`/api/auth/*` but `/me`) per minute per client address. @default 60 */
   authRateLimitPerMinute?: number;
-  trustProxy?: boolean;
+  /** Express `trust proxy`: false, a hop count, or trusted proxy addresses/subnets. */
+  trustProxy?: false | number | string[];
   isLeader: () => boolean;
   isDraining: () => boolean;
   /** Called after every successful write (the relay is woken by it). */

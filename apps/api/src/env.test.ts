@@ -61,10 +61,25 @@ describe('loadEnv (API)', () => {
       ['1', true],
       ['yes', true],
     ] as const) {
-      const env = loadEnv({ ...base, TRUST_PROXY: raw, RELAY_ENABLED: raw });
-      expect([env.TRUST_PROXY, env.RELAY_ENABLED]).toEqual([value, value]);
+      expect(loadEnv({ ...base, RELAY_ENABLED: raw }).RELAY_ENABLED).toBe(value);
     }
-    expect(refusal({ ...base, TRUST_PROXY: 'maybe' }).variables).toEqual(['TRUST_PROXY']);
+    expect(refusal({ ...base, RELAY_ENABLED: 'maybe' }).variables).toEqual(['RELAY_ENABLED']);
+  });
+
+  it('reads TRUST_PROXY as a hop count or trusted proxies, never "every hop"', () => {
+    for (const [raw, value] of [
+      ['false', false],
+      ['0', false],
+      ['true', 1],
+      ['2', 2],
+      ['loopback, 10.0.0.0/8', ['loopback', '10.0.0.0/8']],
+      ['::1', ['::1']],
+    ] as const) {
+      expect(loadEnv({ ...base, TRUST_PROXY: raw }).TRUST_PROXY).toEqual(value);
+    }
+    for (const raw of ['maybe', 'face', 'everything']) {
+      expect(refusal({ ...base, TRUST_PROXY: raw }).variables).toEqual(['TRUST_PROXY']);
+    }
   });
 
   it('reads the issuer and audience the gateway checks', () => {

@@ -16,6 +16,42 @@ const list = z
   )
   .pipe(z.array(z.url()));
 
+const flagWords = new Set(['true', 'false', 'yes', 'no']);
+
+/**
+ * Which proxies may set `X-Forwarded-For`, as Express reads it: `false`, a hop
+ * count, or addresses/subnets (`loopback`, `10.0.0.0/8`, ...). `true` means the
+ * one front door (1 hop): trusting every hop would let a client pick its own
+ * address, and with it its rate-limit key.
+ */
+const trustProxy = z
+  .string()
+  .transform((v) => v.trim().toLowerCase())
+  .pipe(
+    z.union([
+      z.string().refine((v) => flagWords.has(v)),
+      z.string().regex(/^\d{1,2}$/),
+      z
+        .string()
+        .transform((v) => v.split(',').map((s) => s.trim()))
+        .pipe(
+          z.array(
+            z
+              .string()
+              .regex(/^(loopback|linklocal|uniquelocal|[0-9a-f]*[.:][0-9a-f.:]*(\/\d{1,3})?)$/, {
+                error: 'expected false, a hop count, or proxy addresses/subnets',
+              }),
+          ),
+        ),
+    ]),
+  )
+  .transform((v): false | number | string[] => {
+    if (Array.isArray(v)) return v;
+    if (v === 'false' || v === 'no') return false;
+    if (v === 'true' || v === 'yes') return 1;
+    return Number(v) || false;
+  });
+
 const apiOwn = envFragment({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().default('0.0.0.0'),
@@ -25,7 +61,7 @@ const apiOwn = envFragment({
   READ_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(6000),
   AUTH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(60),
   IDEMPOTENCY_KEY_TTL_HOURS: z.coerce.number().min(0.01).default(24),
-  TRUST_PROXY: envFlag.default(false),
+  TRUST_PROXY: trustProxy.default(false),
 });
 
 /** The API's environment: its own variables and the fragments of the packages it runs. */

@@ -9,6 +9,7 @@ import type { Pool } from 'pg';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AppDeps, createApp } from './app.ts';
+import { loadEnv } from './env.ts';
 import { createMetrics } from './metrics.ts';
 import { buildOpenApi } from './openapi.ts';
 import { createContractChecker } from './testing/contract.ts';
@@ -106,5 +107,31 @@ describe('tokens', () => {
     const res = await request('/api/auth/me', { headers: { authorization: `Bearer ${forever}` } });
     expect(res.status).toBe(401);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
+  });
+});
+
+describe('behind the front door (TRUST_PROXY=true)', () => {
+  it('keys the limit on the address the front door saw, whatever X-Forwarded-For the client forged', async () => {
+    const { TRUST_PROXY } = loadEnv({
+      DATABASE_URL: 'postgres://app:pw@db:5432/dynapharm',
+      AUTH_JWT_SECRET: secret,
+      TRUST_PROXY: 'true',
+    });
+    const request = await start({ trustProxy: TRUST_PROXY, authRateLimitPerMinute: 2 });
+    // This test is the front door (127.0.0.1): it appends the client's real address.
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await request('/api/auth/dev-login', {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-forwarded-for': `198.51.100.${i + 1}, 203.0.113.7`,
+        },
+        body: JSON.stringify({ userId: 'admin-1' }),
+      });
+      statuses.push(res.status);
+    }
+    expect(statuses.slice(0, 2)).not.toContain(429);
+    expect(statuses[2]).toBe(429);
   });
 });
