@@ -5,6 +5,7 @@ import { startTestApi, type TestApi } from './testing/harness.ts';
 let t: TestApi;
 let admin: string;
 let staffA: string;
+let managerA: string;
 let branchA: string;
 let branchB: string;
 
@@ -16,6 +17,7 @@ beforeAll(async () => {
   branchB = b.id;
   admin = await t.token('admin');
   staffA = await t.token('staff', [branchA], 'staff-a');
+  managerA = await t.token('manager', [branchA], 'manager-a');
 });
 afterAll(async () => {
   await t?.close();
@@ -101,9 +103,16 @@ describe('clients', () => {
     });
     expect(missing.status).toBe(428);
 
-    const del = await t.request(`/api/clients/${client.id}`, {
+    // Staff may not delete clients (the permission matrix); their manager may.
+    const refused = await t.request(`/api/clients/${client.id}`, {
       method: 'DELETE',
       token: staffA,
+      headers: { 'if-match': '2' },
+    });
+    expect(refused.status).toBe(403);
+    const del = await t.request(`/api/clients/${client.id}`, {
+      method: 'DELETE',
+      token: managerA,
       headers: { 'if-match': '2' },
     });
     expect(del.status).toBe(200);

@@ -5,13 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, type TestApi } from './testing/harness.ts';
 
 let t: TestApi;
-let staffA: string;
+let managerA: string;
 let branchA: string;
 
 beforeAll(async () => {
   t = await startTestApi();
   branchA = t.branches[0]?.id ?? '';
-  staffA = await t.token('staff', [branchA], 'fuzzer');
+  managerA = await t.token('manager', [branchA], 'fuzzer');
 });
 afterAll(async () => {
   await t?.close();
@@ -78,7 +78,7 @@ describe('hostile input', () => {
         async (resource, method, body) => {
           const path = method === 'POST' ? `/api/${resource}` : `/api/${resource}/${randomUUID()}`;
           const before = await tableCounts();
-          const res = await t.request(path, { method, token: staffA, json: body });
+          const res = await t.request(path, { method, token: managerA, json: body });
           expect(res.status).toBeLessThan(500);
           const text = await res.text();
           if (res.status >= 400) {
@@ -127,7 +127,7 @@ describe('hostile input', () => {
             // fetch itself refuses header values with control characters.
             if (v !== undefined && /^[\x20-\x7e]*$/.test(v)) h[k] = v;
           }
-          const res = await t.request(`/api/${resource}?${qs}`, { token: staffA, headers: h });
+          const res = await t.request(`/api/${resource}?${qs}`, { token: managerA, headers: h });
           expect(res.status).toBeLessThan(500);
         },
       ),

@@ -4,14 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, type TestApi } from './testing/harness.ts';
 
 let t: TestApi;
-let staffA: string;
+let managerA: string;
 let branchA: string;
 
 beforeAll(async () => {
   // No relay: its polling would add queries to the round-trip counts.
   t = await startTestApi({ relay: false });
   branchA = t.branches[0]?.id ?? '';
-  staffA = await t.token('staff', [branchA], 'staff-idem');
+  managerA = await t.token('manager', [branchA], 'manager-idem');
 });
 afterAll(async () => {
   await t?.close();
@@ -20,7 +20,7 @@ afterAll(async () => {
 type Init = RequestInit & { token?: string; json?: unknown };
 
 async function call(path: string, init: Init) {
-  const res = await t.request(path, { token: staffA, ...init });
+  const res = await t.request(path, { token: managerA, ...init });
   return {
     status: res.status,
     etag: res.headers.get('etag'),
@@ -218,7 +218,7 @@ describe('replays', () => {
     expect(
       await scalar(
         'SELECT count(*)::int AS n FROM idempotency_keys WHERE principal = $1 AND key = $2',
-        ['staff-idem', key],
+        ['manager-idem', key],
       ),
     ).toBe(0);
     const fixed = await call(`/api/clients/${client.id}`, {
@@ -295,7 +295,7 @@ describe('round trips to PostgreSQL per write', () => {
 
   it('is one for an order create (stock reserved), a status move and a delete', async () => {
     const list = async (path: string) =>
-      ((await (await t.request(path, { token: staffA })).json()) as { items: never[] }).items;
+      ((await (await t.request(path, { token: managerA })).json()) as { items: never[] }).items;
     const [client] = await list(`/api/clients?branchId=${branchA}&limit=1`);
     const stock = (await list(`/api/stock?branchId=${branchA}&limit=500`)) as {
       productId: string;

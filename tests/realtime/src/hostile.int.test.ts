@@ -1,5 +1,11 @@
 import { closeClients, connect, record, subscribe } from '@dynapharm/gateway/testing';
-import { globalResources, type ResourceName, type Role, resourceNames } from '@dynapharm/types';
+import {
+  can,
+  globalResources,
+  type ResourceName,
+  type Role,
+  resourceNames,
+} from '@dynapharm/types';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, type System, startSystem } from './system.ts';
@@ -40,44 +46,53 @@ describe('authorization matrix: role × branch × resource × verb × subscribe'
         [branchA, true],
         [branchB, false],
       ] as const) {
-        const allowedRead = role === 'admin' || own || global;
-        const allowedWrite = role === 'admin' || (own && !global);
+        // Branch scope (rows of other branches do not exist for the caller) and
+        // the role's permissions (refused first, with a 403) both apply.
+        const inScope = role === 'admin' || own || global;
+        const writableScope = role === 'admin' || (own && !global);
+        const mayRead = can(role, resource, 'read');
+        const readStatus = !mayRead ? 403 : inScope ? 200 : 404;
+        const writeStatus = (allowed: boolean) =>
+          !allowed ? 403 : writableScope ? 409 : inScope ? 403 : 404;
         const row = await firstId(resource, branch);
         const read = await sys.api.request(`/api/${resource}/${row.id}`, { token });
         expect({ resource, branch: own ? 'A' : 'B', read: read.status }).toEqual({
           resource,
           branch: own ? 'A' : 'B',
-          read: allowedRead ? 200 : 404,
+          read: readStatus,
         });
-        // A PATCH with a version that cannot match: scope is checked first, so
-        // an allowed caller gets 409 and nothing changes either way.
+        // A PATCH with a version that cannot match: an allowed caller gets 409
+        // and nothing changes either way.
         const write = await sys.api.request(`/api/${resource}/${row.id}`, {
           method: 'PATCH',
           token,
           json: { version: 2_000_000_000 },
         });
-        const expectedWrite = allowedWrite ? 409 : allowedRead ? 403 : 404;
         expect({ resource, branch: own ? 'A' : 'B', write: write.status }).toEqual({
           resource,
           branch: own ? 'A' : 'B',
-          write: expectedWrite,
+          write: writeStatus(can(role, resource, 'update')),
         });
         const del = await sys.api.request(`/api/${resource}/${row.id}?version=2000000000`, {
           method: 'DELETE',
           token,
         });
-        expect(del.status).toBe(expectedWrite);
+        expect({ resource, branch: own ? 'A' : 'B', delete: del.status }).toEqual({
+          resource,
+          branch: own ? 'A' : 'B',
+          delete: writeStatus(can(role, resource, 'delete')),
+        });
 
         const channel = `${resource}@${branch}`;
         const ack = await subscribe(socket, [channel]);
-        const allowedSub = role === 'admin' || own || global;
         expect({ channel, granted: ack.granted.length > 0 }).toEqual({
           channel,
-          granted: allowedSub,
+          granted: mayRead && inScope,
         });
       }
       const wide = await subscribe(socket, [resource]);
-      if (role === 'admin' || global) expect(wide.granted).toEqual([resource]);
+      if (!can(role, resource, 'read')) expect(wide.granted).toEqual([]);
+      else if (role === 'admin' || global) expect(wide.granted).toEqual([resource]);
       else expect(wide.granted).toEqual([`${resource}@${branchA}`]);
     }
   });

@@ -1,5 +1,11 @@
 import { TokenError, type TokenVerifier } from '@dynapharm/auth';
-import { canSeeBranch, type Principal } from '@dynapharm/types';
+import {
+  type Action,
+  can,
+  canSeeBranch,
+  type Principal,
+  type ResourceName,
+} from '@dynapharm/types';
 import type { Request, RequestHandler } from 'express';
 import { HttpError } from './errors.ts';
 
@@ -46,5 +52,23 @@ export function assertBranchWrite(principal: Principal, branchId: string | null)
     throw new HttpError(403, 'forbidden', 'branchId is outside your branches', {
       issues: [{ path: 'branchId', message: 'not one of your branches' }],
     });
+  }
+}
+
+/**
+ * Refuses, with a 403 naming role, resource and action, a request whose role
+ * lacks one of `needed` on `resource` (the matrix of `@dynapharm/types`). It
+ * runs before any database work, so it says nothing about whether a row exists.
+ */
+export function authorize(principal: Principal, resource: ResourceName, needed: readonly Action[]) {
+  for (const action of needed) {
+    if (!can(principal.role, resource, action)) {
+      throw new HttpError(
+        403,
+        'forbidden',
+        `role ${principal.role} may not ${action} ${resource}`,
+        { role: principal.role, resource, action },
+      );
+    }
   }
 }

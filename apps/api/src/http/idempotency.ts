@@ -116,7 +116,9 @@ export const reusedKeyCheck: ErrorRequestHandler = async (err, _req, res, next) 
     !state ||
     !(err instanceof HttpError) ||
     err.status >= 500 ||
-    err.code === 'idempotency_mismatch'
+    err.code === 'idempotency_mismatch' ||
+    // A role refused by the permission matrix gets its 403 without a database round trip.
+    err.code === 'forbidden'
   ) {
     return next(err);
   }

@@ -78,6 +78,9 @@ const writeRefusals = (codes: { 403?: string; 404?: string }) => ({
 
 const notVisible = 'no such record, or outside your branches (deleted rows are gone too)';
 
+/** The permission matrix refuses the action to the caller's role (before any row is looked at). */
+const roleRefusal = (action: string) => `your role may not ${action} this resource`;
+
 /** The list, get, create, PATCH and DELETE operations of one resource. */
 export function resourcePaths(resource: ResourceName) {
   const name = componentName(resource);
@@ -105,6 +108,7 @@ export function resourcePaths(resource: ResourceName) {
         }),
         304: notModified(contentETag),
         ...authenticatedErrors('invalid query parameter, or a cursor this API did not issue'),
+        403: errorResponse(roleRefusal('read'), ['forbidden']),
       },
     },
     post: {
@@ -123,7 +127,7 @@ export function resourcePaths(resource: ResourceName) {
         ),
         ...authenticatedErrors('invalid body; `details.issues` name the fields'),
         ...writeRefusals({
-          403: 'branchId outside your branches, or not an admin for a shared resource',
+          403: `${roleRefusal('create')}, or branchId outside your branches`,
         }),
         409: conflict(
           isOrders
@@ -147,6 +151,7 @@ export function resourcePaths(resource: ResourceName) {
         200: record('the record'),
         304: notModified(recordETag),
         ...authenticatedErrors('the id is not a UUID'),
+        403: errorResponse(roleRefusal('read'), ['forbidden']),
         404: errorResponse(notVisible, ['not_found']),
       },
     },
@@ -162,7 +167,9 @@ export function resourcePaths(resource: ResourceName) {
         200: record('updated (or unchanged when no field differs)', afterWriteChecks),
         ...authenticatedErrors('invalid id, version or body; `details.issues` name the fields'),
         ...writeRefusals({
-          403: 'visible but not writable by you (e.g. a shared resource and you are not an admin)',
+          403: isOrders
+            ? `${roleRefusal('update')} (a move to \`cancelled\` also needs \`cancel\`)`
+            : roleRefusal('update'),
           404: notVisible,
         }),
         409: conflict(
@@ -189,7 +196,7 @@ export function resourcePaths(resource: ResourceName) {
       responses: {
         200: record('deleted: `deletedAt` is set', afterWriteChecks),
         ...authenticatedErrors('invalid id or version'),
-        ...writeRefusals({ 403: 'visible but not writable by you', 404: notVisible }),
+        ...writeRefusals({ 403: roleRefusal('delete'), 404: notVisible }),
         409: conflict(
           'stale version (`details.current` holds the row), or the row is still in use',
           ['version_conflict', 'conflict'],

@@ -167,6 +167,7 @@ export const changesPath = {
       responses: {
         ...conditional('a page of changes', schemaRef('ChangesPage')),
         ...authenticatedErrors('invalid or unknown query parameter'),
+        403: errorResponse('your role may read none of the resources asked for', ['forbidden']),
       },
     },
   },
@@ -210,6 +211,7 @@ export const snapshotPath = {
         ...authenticatedErrors(
           'invalid or unknown query parameter, or a cursor this API did not issue',
         ),
+        403: errorResponse('your role may not read a resource asked for', ['forbidden']),
         409: errorResponse(
           'the stream was restored (another epoch) or trimmed past the snapshot’s offset since its first page: start again without a cursor',
           ['snapshot_expired'],

@@ -1,8 +1,8 @@
 import { createRepositories, type Database, type WriteContext } from '@dynapharm/db';
-import { type ResourceName, resourceNames, resourceSchemas } from '@dynapharm/types';
+import { type ResourceName, resourceNames, resourceSchemas, updateActions } from '@dynapharm/types';
 import { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
-import { principalOf, scopeOf } from '../http/auth.ts';
+import { authorize, principalOf, scopeOf } from '../http/auth.ts';
 import { HttpError, validationError } from '../http/errors.ts';
 import { idempotencyClaim, reusedKeyCheck, sendWriteOutcome } from '../http/idempotency.ts';
 
@@ -88,7 +88,8 @@ function sendRecord(res: Response, record: { version: number }) {
 
 /**
  * `/api/<resource>` for every resource: list, get, create, versioned PATCH and
- * soft DELETE. Bodies are validated with the shared schemas; branch scope is
+ * soft DELETE. The caller's role is checked against the permission matrix
+ * first (403); bodies are validated with the shared schemas; branch scope is
  * enforced by the repositories (rows outside it do not exist for the caller).
  */
 export function resourcesRouter(db: Database) {
@@ -101,6 +102,7 @@ export function resourcesRouter(db: Database) {
     const base = `/${resource}`;
 
     router.get(base, async (req, res) => {
+      authorize(principalOf(req), resource, ['read']);
       const parsed = listQuerySchema.safeParse(req.query);
       if (!parsed.success) throw validationError(parsed.error, 'query');
       const q = parsed.data;
@@ -119,11 +121,13 @@ export function resourcesRouter(db: Database) {
     });
 
     router.get(`${base}/:id`, async (req, res) => {
+      authorize(principalOf(req), resource, ['read']);
       const record = await repo.get(idParam(req), scopeOf(principalOf(req)));
       sendRecord(res, record);
     });
 
     router.post(base, async (req, res) => {
+      authorize(principalOf(req), resource, ['create']);
       const parsed = schemas.create.safeParse(req.body);
       if (!parsed.success) throw validationError(parsed.error);
       // Parsed once, here; `never` bridges the per-resource input types.
@@ -132,8 +136,9 @@ export function resourcesRouter(db: Database) {
     });
 
     router.patch(`${base}/:id`, async (req, res) => {
-      const id = idParam(req);
       const body: unknown = req.body;
+      authorize(principalOf(req), resource, updateActions(resource, body));
+      const id = idParam(req);
       if (typeof body !== 'object' || body === null || Array.isArray(body)) {
         throw new HttpError(400, 'validation_failed', 'body must be a JSON object', {
           issues: [{ path: '(body)', message: 'expected an object' }],
@@ -148,6 +153,7 @@ export function resourcesRouter(db: Database) {
     });
 
     router.delete(`${base}/:id`, async (req, res) => {
+      authorize(principalOf(req), resource, ['delete']);
       const id = idParam(req);
       const queryVersion = typeof req.query.version === 'string' ? req.query.version : undefined;
       const expected = expectedVersion(req, queryVersion, false);

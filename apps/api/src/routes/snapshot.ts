@@ -1,8 +1,8 @@
 import { type Database, decodeSnapshotCursor, readSnapshot } from '@dynapharm/db';
-import { resourceNames } from '@dynapharm/types';
+import { can, resourceNames } from '@dynapharm/types';
 import { Router } from 'express';
 import { z } from 'zod';
-import { principalOf, scopeOf } from '../http/auth.ts';
+import { authorize, principalOf, scopeOf } from '../http/auth.ts';
 import { HttpError, validationError } from '../http/errors.ts';
 
 const querySchema = z.strictObject({
@@ -24,8 +24,9 @@ const querySchema = z.strictObject({
 /**
  * `GET /api/snapshot?resources=a,b&limit=n&cursor=…`: the caller's live rows
  * with the stream position they are consistent with (a `SnapshotPage`). The
- * first page names the resources (all when absent); later pages pass
- * `nextCursor`, which carries them.
+ * first page names the resources (all the role may read when absent); later
+ * pages pass `nextCursor`, which carries them. Naming a resource the role may
+ * not read is a 403.
  */
 export function snapshotRouter(db: Database) {
   const router = Router();
@@ -39,10 +40,16 @@ export function snapshotRouter(db: Database) {
         issues: [{ path: 'resources', message: 'differs from the resources of the cursor' }],
       });
     }
+    const principal = principalOf(req);
+    const readable = resourceNames.filter((r) => can(principal.role, r, 'read'));
+    // A later page reads the resources its cursor names, whatever the query says.
+    for (const resource of decoded?.resources ?? resources ?? readable) {
+      authorize(principal, resource, ['read']);
+    }
     res.json(
       await readSnapshot(db, {
-        scope: scopeOf(principalOf(req)),
-        resources: resources ?? resourceNames,
+        scope: scopeOf(principal),
+        resources: resources ?? readable,
         limit,
         cursor: decoded,
       }),

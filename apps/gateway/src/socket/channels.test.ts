@@ -1,4 +1,4 @@
-import type { Principal } from '@dynapharm/types';
+import { type Principal, type Role, resourceNames, roles } from '@dynapharm/types';
 import { describe, expect, it } from 'vitest';
 import { planSubscribe, planUnsubscribe, readChannelList } from './channels.ts';
 
@@ -55,6 +55,46 @@ describe('planSubscribe', () => {
     expect(planSubscribe(staff, [`clients@${A.toUpperCase()}`, 'clients']).rooms).toEqual([
       `clients@${A}`,
     ]);
+  });
+});
+
+describe('planSubscribe and the permission matrix', () => {
+  it('grants every role its readable resources (today: all of them)', () => {
+    for (const role of roles) {
+      const who: Principal = { userId: role, role, branches: [A] };
+      const plan = planSubscribe(who, [...resourceNames]);
+      expect(plan.denied).toEqual([]);
+      expect(plan.rooms).toHaveLength(resourceNames.length);
+    }
+  });
+
+  it('forbids a resource the role may not read, admins included, on every channel form', () => {
+    const noStock = (_role: Role, resource: string) => resource !== 'stock';
+    for (const who of [admin, manager, staff]) {
+      const plan = planSubscribe(who, ['stock', `stock@${A}`, 'clients'], noStock);
+      expect(plan.denied).toEqual([
+        { channel: 'stock', reason: 'forbidden' },
+        { channel: `stock@${A}`, reason: 'forbidden' },
+      ]);
+      expect(plan.rooms.every((room) => room.startsWith('clients'))).toBe(true);
+    }
+    const noProducts = (_role: Role, resource: string) => resource !== 'products';
+    expect(planSubscribe(staff, ['products'], noProducts)).toEqual({
+      rooms: [],
+      denied: [{ channel: 'products', reason: 'forbidden' }],
+    });
+  });
+
+  it('denies a role the matrix does not know', () => {
+    const stranger = { userId: 'x', role: 'root', branches: [A] } as unknown as Principal;
+    expect(planSubscribe(stranger, ['clients', `clients@${A}`, 'products'])).toEqual({
+      rooms: [],
+      denied: [
+        { channel: 'clients', reason: 'forbidden' },
+        { channel: `clients@${A}`, reason: 'forbidden' },
+        { channel: 'products', reason: 'forbidden' },
+      ],
+    });
   });
 });
 

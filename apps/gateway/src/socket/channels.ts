@@ -1,9 +1,11 @@
 import {
   type Channel,
+  can,
   channelName,
   globalResources,
   type Principal,
   parseChannel,
+  type ResourceName,
   type SubscribeAck,
 } from '@dynapharm/types';
 
@@ -39,15 +41,25 @@ function shown(value: unknown): string {
   return typeof value === 'string' ? value.slice(0, 100) : '';
 }
 
+/** Whether a role may read a resource; a parameter so tests can try a stricter matrix. */
+export type ReadCheck = (role: Principal['role'], resource: ResourceName) => boolean;
+
+const readCheck: ReadCheck = (role, resource) => can(role, resource, 'read');
+
 /**
  * Decides which rooms a `subscribe` may join (docs/architecture.md §5, §6):
+ * - a resource the role may not `read` (the permission matrix): `forbidden`;
  * - global resources (`products`): the room `<resource>`, for everybody;
  * - admins: `<resource>` and any `<resource>@<branch>` as asked;
  * - managers and staff: `<resource>` means their own branches' rooms
  *   `<resource>@<b>`; another branch is `forbidden`.
  * Deny by default: anything unparsable is `invalid`.
  */
-export function planSubscribe(principal: Principal, requested: readonly unknown[]): ChannelPlan {
+export function planSubscribe(
+  principal: Principal,
+  requested: readonly unknown[],
+  mayRead: ReadCheck = readCheck,
+): ChannelPlan {
   const rooms = new Set<Channel>();
   const denied: Denied[] = [];
   for (const value of requested) {
@@ -57,7 +69,9 @@ export function planSubscribe(principal: Principal, requested: readonly unknown[
       continue;
     }
     const { resource, branchId } = parsed;
-    if (globalResources.has(resource)) {
+    if (!mayRead(principal.role, resource)) {
+      denied.push({ channel: shown(value), reason: 'forbidden' });
+    } else if (globalResources.has(resource)) {
       rooms.add(channelName(resource));
     } else if (principal.role === 'admin') {
       rooms.add(channelName(resource, branchId));

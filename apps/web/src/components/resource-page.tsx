@@ -6,6 +6,7 @@ import type { VersionedRow } from '../lib/live-rows.ts';
 import type { MarkedRow } from '../lib/optimistic.ts';
 import { useQueue } from '../lib/queue.tsx';
 import { submitWrite } from '../lib/submit-write.ts';
+import { useCan } from '../lib/use-can.ts';
 import { useResourceList } from '../lib/use-resource-list.ts';
 import { type Column, DataTable } from './data-table.tsx';
 import { Dialog } from './dialog.tsx';
@@ -24,7 +25,6 @@ export interface ResourcePageProps<T extends VersionedRow> {
   /** Values a new record starts with (the selected branch, defaults). */
   createDefaults: Record<string, unknown>;
   query: Omit<ListQuery, 'cursor' | 'limit'>;
-  canWrite: boolean;
   /** Filters and other controls above the table. */
   toolbar?: ReactNode;
   /** Extra row actions (order status moves). */
@@ -37,7 +37,8 @@ type Editing<T> = { mode: 'create' } | { mode: 'edit'; row: MarkedRow<T> } | und
 
 /** A live, paged list of one resource with create and edit dialogs; writes go through the offline queue. */
 export function ResourcePage<T extends VersionedRow>(props: ResourcePageProps<T>) {
-  const { resource, title, singular, columns, fields, canWrite, query } = props;
+  const { resource, title, singular, columns, fields, query } = props;
+  const may = useCan();
   const list = useResourceList<T>(resource, query);
   const { queue } = useQueue();
   const [editing, setEditing] = useState<Editing<T>>();
@@ -53,7 +54,7 @@ export function ResourcePage<T extends VersionedRow>(props: ResourcePageProps<T>
     <section className="page" aria-labelledby={`${resource}-title`}>
       <div className="page-head">
         <h1 id={`${resource}-title`}>{title}</h1>
-        {canWrite ? (
+        {may(resource, 'create') ? (
           <button type="button" className="primary" onClick={() => setEditing({ mode: 'create' })}>
             New {singular}
           </button>
@@ -74,7 +75,7 @@ export function ResourcePage<T extends VersionedRow>(props: ResourcePageProps<T>
         actions={(row) => (
           <>
             {props.rowActions?.(row)}
-            {canWrite && row.syncMark !== 'deleting' ? (
+            {may(resource, 'update') && row.syncMark !== 'deleting' ? (
               <button type="button" onClick={() => setEditing({ mode: 'edit', row })}>
                 Edit
               </button>

@@ -22,7 +22,6 @@ export function ClientsPage() {
       title="Clients"
       singular="client"
       query={{ branchId: branchId || undefined }}
-      canWrite
       columns={[
         { key: 'fullName', label: 'Name' },
         { key: 'phone', label: 'Phone', render: (r) => r.phone ?? '—' },

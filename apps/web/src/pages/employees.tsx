@@ -24,7 +24,7 @@ const fields: FieldSpec[] = [
 ];
 
 export function EmployeesPage() {
-  const { branchId, branches, session } = useSession();
+  const { branchId, branches } = useSession();
   const branchName = useBranchName();
   return (
     <ResourcePage<Employee>
@@ -32,7 +32,6 @@ export function EmployeesPage() {
       title="Employees"
       singular="employee"
       query={{ branchId: branchId || undefined }}
-      canWrite={session?.user.role !== 'staff'}
       columns={[
         { key: 'fullName', label: 'Name' },
         { key: 'position', label: 'Position', render: (r) => fieldLabel(r.position) },

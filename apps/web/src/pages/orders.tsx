@@ -1,9 +1,11 @@
 import {
   type Client,
+  canAll,
   type Order,
   orderStatuses,
   orderTransitions,
   orderUpdateSchema,
+  updateActions,
 } from '@dynapharm/types';
 import { useId, useState } from 'react';
 import type { FieldSpec } from '../components/field.tsx';
@@ -25,7 +27,8 @@ const actionLabels = {
 
 /** Orders of the branch; status moves follow `orderTransitions`. */
 export function OrdersPage() {
-  const { branchId } = useSession();
+  const { branchId, session } = useSession();
+  const role = session?.user.role;
   const branchName = useBranchName();
   const { queue } = useQueue();
   const clients = useLookup<Client>('clients', { branchId: branchId || undefined });
@@ -49,7 +52,6 @@ export function OrdersPage() {
       title="Orders"
       singular="order"
       query={{ branchId: branchId || undefined, status: status || undefined }}
-      canWrite
       toolbar={
         <>
           <label htmlFor={statusId}>Status</label>
@@ -96,11 +98,13 @@ export function OrdersPage() {
       rowActions={(r) =>
         r.syncMark || !r.status
           ? null
-          : orderTransitions[r.status].map((to) => (
-              <button key={to} type="button" onClick={() => move(r, to)}>
-                {actionLabels[to]}
-              </button>
-            ))
+          : orderTransitions[r.status]
+              .filter((to) => canAll(role, 'orders', updateActions('orders', { status: to })))
+              .map((to) => (
+                <button key={to} type="button" onClick={() => move(r, to)}>
+                  {actionLabels[to]}
+                </button>
+              ))
       }
       fields={editFields}
       createSchema={orderUpdateSchema}

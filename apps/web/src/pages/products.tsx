@@ -2,7 +2,6 @@ import { type Product, productCreateSchema, productUpdateSchema } from '@dynapha
 import type { FieldSpec } from '../components/field.tsx';
 import { ResourcePage } from '../components/resource-page.tsx';
 import { formatCents } from '../lib/format.ts';
-import { useSession } from '../lib/session.tsx';
 
 const fields: FieldSpec[] = [
   { name: 'sku', label: 'SKU', kind: 'text', hint: 'uppercase letters, digits and dashes' },
@@ -14,16 +13,14 @@ const fields: FieldSpec[] = [
   { name: 'active', label: 'Active', kind: 'checkbox' },
 ];
 
-/** The shared catalogue: everybody reads it, only admins change it. */
+/** The shared catalogue: everybody reads it; the permission matrix says who changes it. */
 export function ProductsPage() {
-  const { isAdmin } = useSession();
   return (
     <ResourcePage<Product>
       resource="products"
       title="Products"
       singular="product"
       query={{}}
-      canWrite={isAdmin}
       columns={[
         { key: 'name', label: 'Name' },
         { key: 'sku', label: 'SKU', secondary: true },

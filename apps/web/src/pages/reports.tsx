@@ -30,7 +30,6 @@ export function ReportsPage() {
       title="Reports"
       singular="report"
       query={{ branchId: branchId || undefined, from: from || undefined, to: to || undefined }}
-      canWrite
       toolbar={
         <>
           <label htmlFor={fromId}>From</label>

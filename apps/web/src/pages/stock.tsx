@@ -7,7 +7,7 @@ import { branchField } from './branch-field.ts';
 
 /** Stock per product in the selected branch; low stock is flagged. */
 export function StockPage() {
-  const { branchId, branches, session } = useSession();
+  const { branchId, branches } = useSession();
   const branchName = useBranchName();
   const products = useLookup<Product>('products');
   const productOptions = [...products.values()]
@@ -31,7 +31,6 @@ export function StockPage() {
       title="Stock"
       singular="stock line"
       query={{ branchId: branchId || undefined }}
-      canWrite={session?.user.role !== 'staff'}
       columns={[
         {
           key: 'productId',
