@@ -56,6 +56,11 @@ export interface RealtimeClientOptions {
   /** Injected `fetch` (tests, old browsers). @default globalThis.fetch */
   fetch?: typeof fetch;
   /**
+   * Live events kept while a catch-up runs. Beyond it they are dropped and the
+   * catch-up fetches once more past them. @default 10000
+   */
+  maxBufferedEvents?: number;
+  /**
    * With `replica`: report the applied offset to the gateway (`sync:ack`) after
    * every (re)connect and catch-up, and then whenever it moved, at most every
    * `ackIntervalMs`, so operators see how far behind this device is.
@@ -95,6 +100,8 @@ export class RealtimeClient {
   private started = false;
   private catchingUp: Promise<void> | undefined;
   private buffer: LiveChange[] | undefined;
+  /** Live events were dropped from the buffer during the current catch-up round. */
+  private overflowed = false;
   private streamEpoch: string | undefined;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private catchUpTimer: ReturnType<typeof setInterval> | undefined;
@@ -344,6 +351,19 @@ export class RealtimeClient {
   private async runCatchUp() {
     this.buffer ??= [];
     const resources = [...new Set([...this.channels].map((c) => c.split('@')[0]))].join(',');
+    // Releasing a buffer that lost events would move the offset past them:
+    // while events were dropped, fetch again; they are in the log by now.
+    do {
+      this.overflowed = false;
+      await this.catchUpRound(resources);
+    } while (this.overflowed);
+    const buffered = this.buffer ?? [];
+    this.buffer = undefined;
+    buffered.sort((a, b) => positionOf(a) - positionOf(b));
+    for (const change of buffered) if (this.inCurrentEpoch(change)) this.deliver(change);
+  }
+
+  private async catchUpRound(resources: string) {
     if (!this.started) {
       const page = await this.fetchChanges(undefined, resources);
       this.merger.reset(page.head);
@@ -367,10 +387,6 @@ export class RealtimeClient {
         if (!page.hasMore) break;
       }
     }
-    const buffered = this.buffer ?? [];
-    this.buffer = undefined;
-    buffered.sort((a, b) => positionOf(a) - positionOf(b));
-    for (const change of buffered) if (this.inCurrentEpoch(change)) this.deliver(change);
   }
 
   private async fetchChanges(after: number | undefined, resources: string): Promise<ChangesPage> {
@@ -410,10 +426,14 @@ export class RealtimeClient {
       }
       return this.deliver(event);
     }
-    // Buffered events are only a shortcut: the pending catch-up fetches them
-    // again if they are dropped, because the last offset has not moved.
-    if (this.buffer.length < MAX_BUFFERED) this.buffer.push(event);
-    else this.buffer = [];
+    // Buffered events are only a shortcut: dropped ones are fetched by one
+    // more catch-up round, since the last offset has not moved past them.
+    if (this.buffer.length < (this.opts.maxBufferedEvents ?? MAX_BUFFERED)) {
+      this.buffer.push(event);
+    } else {
+      this.buffer = [];
+      this.overflowed = true;
+    }
   }
 
   private inCurrentEpoch(event: LiveChange): boolean {
