@@ -1,4 +1,4 @@
-import { isDbError } from '@dynapharm/db';
+import { isDbError, pgErrorOf } from '@dynapharm/db';
 import { type ErrorBody, type ErrorCode, type FieldIssue, fieldIssues } from '@dynapharm/types';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
@@ -61,6 +61,14 @@ const dbStatus: Partial<Record<ErrorCode, number>> = {
   snapshot_expired: 409,
 };
 
+/**
+ * PostgreSQL's class 22 ("data exception": a NUL byte in text, a number out of
+ * range, …) is always about a value the caller sent, never about the server.
+ */
+function isDataException(err: unknown): boolean {
+  return pgErrorOf(err)?.code.startsWith('22') === true;
+}
+
 /** The one error middleware: JSON `{ error: { code, message, details } }`, no internals. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
@@ -70,6 +78,12 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       const status = dbStatus[err.code] ?? 400;
       const details = Array.isArray(err.details) ? { issues: err.details } : err.details;
       known = new HttpError(status, err.code, err.message, details);
+    } else if (isDataException(err)) {
+      known = new HttpError(
+        400,
+        'bad_request',
+        'a value cannot be stored (for example a NUL character in text)',
+      );
     } else if (typeof err === 'object' && err !== null) known = fromBodyParser(err);
     const httpError =
       known ?? new HttpError(500, 'internal', 'internal error', undefined, { cause: err });
