@@ -1,4 +1,5 @@
 import type { ReactNode } from 'react';
+import { useConfirmedSignOut } from '../lib/queue.tsx';
 import type { Route } from '../lib/router.ts';
 import { useSession } from '../lib/session.tsx';
 import { BranchSwitcher } from './branch-switcher.tsx';
@@ -20,6 +21,7 @@ const nav: { route: Route; label: string; adminOnly?: boolean }[] = [
 /** Header (navigation, branch, connection, queue), offline banner and the page. */
 export function Layout({ route, children }: { route: Route; children: ReactNode }) {
   const { session, signOut, isAdmin } = useSession();
+  const confirmedSignOut = useConfirmedSignOut(signOut);
   return (
     <>
       <a href="#main" className="skip-link">
@@ -34,7 +36,7 @@ export function Layout({ route, children }: { route: Route; children: ReactNode 
           <span title={session?.user.email}>
             {session?.user.name} <small>({session?.user.role})</small>
           </span>
-          <button type="button" onClick={signOut}>
+          <button type="button" onClick={confirmedSignOut}>
             Sign out
           </button>
         </div>
