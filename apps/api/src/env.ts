@@ -1,7 +1,7 @@
 import { authEnv } from '@dynapharm/auth';
 import { databaseEnv, demoSeedEnv } from '@dynapharm/db/env';
 import { busEnv, relayEnv } from '@dynapharm/outbox';
-import { defineEnv, envFlag, envFragment } from '@dynapharm/types';
+import { defineEnv, envFragment } from '@dynapharm/types';
 import { z } from 'zod';
 
 export { EnvError } from '@dynapharm/types';
