@@ -4,12 +4,13 @@ import { defaultClientConditions, defineConfig } from 'vite';
 const entries = {
   'realtime-client': 'src/web-modules/realtime-client.ts',
   'offline-sync': 'src/web-modules/offline-sync.ts',
+  replica: 'src/web-modules/replica.ts',
 } as const;
 
 /**
  * The drop-in ES modules for plain HTML pages (`/web-modules/<name>.js`), one
  * self-contained file each, dependencies bundled in. Built once per entry
- * (`--mode realtime-client`, `--mode offline-sync`) so no chunk is shared.
+ * (`--mode realtime-client`, `--mode offline-sync`, `--mode replica`) so no chunk is shared.
  */
 export default defineConfig(({ mode }) => {
   if (!(mode in entries)) throw new Error(`unknown web module "${mode}"`);

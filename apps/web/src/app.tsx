@@ -2,7 +2,7 @@ import type { ReactNode } from 'react';
 import { ConflictWatcher } from './components/conflict-watcher.tsx';
 import { Layout } from './components/layout.tsx';
 import { QueueProvider } from './lib/queue.tsx';
-import { RealtimeProvider } from './lib/realtime.tsx';
+import { ReplicaProvider } from './lib/replica.tsx';
 import { type Route, useRoute } from './lib/router.ts';
 import { SessionProvider, useSession } from './lib/session.tsx';
 import { ClientsPage } from './pages/clients.tsx';
@@ -45,7 +45,7 @@ function Console() {
   const route = useRoute();
   if (!session) return <LoginPage />;
   return (
-    <RealtimeProvider token={session.token}>
+    <ReplicaProvider session={session}>
       <QueueProvider>
         <Layout route={route}>
           {/* A new branch remounts the page, so its lists start from page one. */}
@@ -53,7 +53,7 @@ function Console() {
         </Layout>
         <ConflictWatcher />
       </QueueProvider>
-    </RealtimeProvider>
+    </ReplicaProvider>
   );
 }
 

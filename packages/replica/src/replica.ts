@@ -91,7 +91,7 @@ export interface ReplicaOptions {
   store?: ReplicaStore;
   /** @default a RealtimeClient */
   createClient?: (options: RealtimeClientOptions) => ReplicaClient;
-  /** Rows per snapshot page. @default 2000 */
+  /** Rows per snapshot page (the API allows up to 1000). @default 1000 */
   snapshotPageSize?: number;
   /** Delay between snapshot attempts while the API is unreachable. @default 1000 and 30000 */
   retryDelayMs?: { min: number; max: number };
@@ -349,7 +349,7 @@ export class Replica {
           resources: this.opts.resources,
           token: async () => await this.opts.token(),
           fetch: this.opts.fetch ?? globalThis.fetch.bind(globalThis),
-          pageSize: this.opts.snapshotPageSize ?? 2_000,
+          pageSize: this.opts.snapshotPageSize ?? 1_000,
           timeoutMs: 30_000,
         });
         if (this.stopped) return undefined;

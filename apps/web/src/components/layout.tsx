@@ -6,6 +6,7 @@ import { BranchSwitcher } from './branch-switcher.tsx';
 import { ConnectionIndicator } from './connection-indicator.tsx';
 import { OfflineBanner } from './offline-banner.tsx';
 import { QueueBadge } from './queue-badge.tsx';
+import { SyncStatus } from './sync-status.tsx';
 
 const nav: { route: Route; label: string; adminOnly?: boolean }[] = [
   { route: 'clients', label: 'Clients' },
@@ -55,6 +56,7 @@ export function Layout({ route, children }: { route: Route; children: ReactNode 
           ))}
       </nav>
       <OfflineBanner />
+      <SyncStatus />
       <main id="main" tabIndex={-1}>
         {children}
       </main>

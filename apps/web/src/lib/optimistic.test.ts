@@ -62,4 +62,19 @@ describe('overlayQueued', () => {
       1,
     );
   });
+
+  it('keeps a landed update until the replica row is newer than its base version', () => {
+    const landed = {
+      ...op({ action: 'update', recordId: 'r1', data: { fullName: 'Uno' } }),
+      landed: true,
+    };
+    expect(overlayQueued(rows, [{ ...landed, baseVersion: 2 }], 'clients')[0]).toMatchObject({
+      fullName: 'Uno',
+      syncMark: 'pending',
+    });
+    const confirmed = [{ id: 'r1', version: 3, branchId: 'b1', fullName: 'Uno' }];
+    expect(overlayQueued(confirmed, [{ ...landed, baseVersion: 2 }], 'clients')[0]?.syncMark).toBe(
+      undefined,
+    );
+  });
 });

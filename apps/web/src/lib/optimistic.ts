@@ -6,6 +6,13 @@ export type SyncMark = 'pending' | 'rejected' | 'conflict' | 'deleting';
 
 export type MarkedRow<T> = T & { syncMark?: SyncMark };
 
+/**
+ * A queued operation, or one that just left the queue (`landed`): until the
+ * replica has its result, the overlay keeps showing it, so the row does not
+ * flicker back to its old state between the answer and the change event.
+ */
+export type OverlayOperation = QueuedOperation & { landed?: boolean };
+
 function markOf(op: QueuedOperation): SyncMark {
   if (op.status === 'rejected') return 'rejected';
   if (op.status === 'conflict') return 'conflict';
@@ -19,7 +26,7 @@ function markOf(op: QueuedOperation): SyncMark {
  */
 export function overlayQueued<T extends VersionedRow>(
   rows: readonly T[],
-  ops: readonly QueuedOperation[],
+  ops: readonly OverlayOperation[],
   resource: string,
   branchId?: string,
 ): MarkedRow<T>[] {
@@ -40,6 +47,7 @@ export function overlayQueued<T extends VersionedRow>(
     }
     const target = i === undefined ? undefined : i >= 0 ? out[i] : created[-1 - i];
     if (!target) continue;
+    if (op.landed && (op.baseVersion === undefined || target.version > op.baseVersion)) continue;
     Object.assign(target, op.action === 'update' ? op.data : {}, { syncMark: markOf(op) });
   }
   return [...created.reverse(), ...out];

@@ -1,8 +1,6 @@
-import { RealtimeClient } from '@dynapharm/realtime-client';
-import { type LiveChange, type ResourceName, resourceNames } from '@dynapharm/types';
+import type { RealtimeClient } from '@dynapharm/realtime-client';
+import type { LiveChange, ResourceName } from '@dynapharm/types';
 import { createContext, type ReactNode, useContext, useEffect, useRef, useState } from 'react';
-import { currentToken } from './auth.ts';
-import { SOCKET_PATH } from './config.ts';
 
 interface RealtimeValue {
   client: RealtimeClient | undefined;
@@ -22,10 +20,17 @@ const RealtimeContext = createContext<RealtimeValue>({
 export const useRealtime = () => useContext(RealtimeContext);
 
 /**
- * One RealtimeClient for the signed-in page, subscribed to every resource
- * (the gateway narrows branch users to their own branches).
+ * The signed-in page's RealtimeClient: the replica's (`lib/replica.tsx`), which
+ * owns its connection and subscriptions. Undefined until the replica has
+ * started it (after the first snapshot on a cold start).
  */
-export function RealtimeProvider({ token, children }: { token: string; children: ReactNode }) {
+export function RealtimeProvider({
+  client,
+  children,
+}: {
+  client: RealtimeClient | undefined;
+  children: ReactNode;
+}) {
   const [state, setState] = useState<RealtimeValue>({
     client: undefined,
     connected: false,
@@ -34,12 +39,13 @@ export function RealtimeProvider({ token, children }: { token: string; children:
   });
 
   useEffect(() => {
-    const client = new RealtimeClient({
-      wsUrl: location.origin,
-      path: SOCKET_PATH,
-      token: () => currentToken() ?? token,
-    });
-    setState((s) => ({ ...s, client }));
+    if (!client) return;
+    setState((s) => ({
+      ...s,
+      client,
+      connected: client.isConnected,
+      replicaId: client.replicaId,
+    }));
     const offConnect = client.onConnect(({ replicaId }) =>
       setState((s) => ({ ...s, connected: true, replicaId: replicaId ?? client.replicaId })),
     );
@@ -47,18 +53,13 @@ export function RealtimeProvider({ token, children }: { token: string; children:
     const offResync = client.onResync(() =>
       setState((s) => ({ ...s, resyncCount: s.resyncCount + 1 })),
     );
-    void client.subscribe([...resourceNames]);
-    client.connect().catch(() => {
-      // Keeps retrying in the background; the indicator shows "offline" meanwhile.
-    });
     return () => {
       offConnect();
       offDisconnect();
       offResync();
-      client.disconnect();
       setState({ client: undefined, connected: false, replicaId: undefined, resyncCount: 0 });
     };
-  }, [token]);
+  }, [client]);
 
   return <RealtimeContext.Provider value={state}>{children}</RealtimeContext.Provider>;
 }

@@ -10,6 +10,7 @@ import {
   sessionFromToken,
 } from './auth.ts';
 import { STORAGE_KEYS } from './config.ts';
+import { runSignOutHooks } from './sign-out.ts';
 import { useOnline } from './use-online.ts';
 
 interface SessionValue {
@@ -96,6 +97,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     setSession(sessionFromToken(token, user));
   }, []);
   const signOut = useCallback(() => {
+    void runSignOutHooks();
     clearSession();
     setSession(undefined);
   }, []);

@@ -1,11 +1,14 @@
+import type { ReplicaQuery } from '@dynapharm/replica';
 import type { ResourceName } from '@dynapharm/types';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { type ListQuery, listResource } from './api.ts';
+import type { ListQuery } from './api.ts';
 import { HIGHLIGHT_MS, PAGE_SIZE } from './config.ts';
-import { applyLiveChange, type VersionedRow } from './live-rows.ts';
+import { useLandingOps } from './landing-ops.ts';
+import type { VersionedRow } from './live-rows.ts';
 import { type MarkedRow, overlayQueued } from './optimistic.ts';
 import { useQueue } from './queue.tsx';
-import { useLiveChanges, useRealtime } from './realtime.tsx';
+import { useReplica } from './replica.tsx';
+import { useReplicaChanges } from './use-replica-changes.ts';
 
 export interface ResourceList<T> {
   rows: MarkedRow<T>[];
@@ -20,59 +23,94 @@ export interface ResourceList<T> {
   reload(): void;
 }
 
+/** The replica query for a list's filters (`from`/`to` are report dates). */
+export function replicaQuery<T>(
+  resource: ResourceName,
+  query: Omit<ListQuery, 'cursor' | 'limit'>,
+): ReplicaQuery<T> {
+  const where: ReplicaQuery<T>['where'] = {};
+  if (query.status) where.status = query.status;
+  if (resource === 'reports' && (query.from || query.to)) {
+    where.reportDate = { from: query.from || undefined, to: query.to || undefined };
+  }
+  return { branchId: query.branchId || undefined, where, sort: { by: 'createdAt', dir: 'desc' } };
+}
+
 /**
- * One page of a resource list that stays live: cursor paging from the API,
- * live changes merged by version (and briefly highlighted), and the queued
- * offline writes laid on top.
+ * One page of a resource list, read from the device's replica: it renders at
+ * once (also offline), follows every change the replica stores (briefly
+ * highlighted), and lays the queued offline writes on top. The whole list is
+ * on the device, so paging is local too.
  */
 export function useResourceList<T extends VersionedRow>(
   resource: ResourceName,
   query: Omit<ListQuery, 'cursor' | 'limit'>,
   matches?: (row: T) => boolean,
 ): ResourceList<T> {
-  const { resyncCount, connected } = useRealtime();
-  const { ops } = useQueue();
+  const { replica, status } = useReplica();
+  const ops = useLandingOps(useQueue().ops);
   const [rows, setRows] = useState<T[]>([]);
-  const [loading, setLoading] = useState(true);
+  const [total, setTotal] = useState(0);
+  const [loaded, setLoaded] = useState(false);
   const [error, setError] = useState<string>();
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const [nextCursor, setNextCursor] = useState<string | null>(null);
-  const [reloads, setReloads] = useState(0);
+  const [page, setPage] = useState(1);
   const [highlighted, setHighlighted] = useState<ReadonlySet<string>>(new Set());
   const timers = useRef(new Map<string, ReturnType<typeof setTimeout>>());
+  const matchesRef = useRef(matches);
+  matchesRef.current = matches;
   const queryKey = JSON.stringify(query);
-  const cursor = cursors[cursors.length - 1];
+  const hasData = status?.hasData === true;
 
   // A new filter starts again from the first page.
-  useEffect(() => setCursors([undefined]), [queryKey]);
+  useEffect(() => setPage(1), [queryKey]);
+
+  const highlight = useCallback((ids: string[]) => {
+    for (const id of ids) {
+      setHighlighted((s) => new Set(s).add(id));
+      clearTimeout(timers.current.get(id));
+      timers.current.set(
+        id,
+        setTimeout(() => {
+          timers.current.delete(id);
+          setHighlighted((s) => {
+            const copy = new Set(s);
+            copy.delete(id);
+            return copy;
+          });
+        }, HIGHLIGHT_MS),
+      );
+    }
+  }, []);
+
+  const changes = useReplicaChanges(resource, (change) => {
+    if (!change.reset) highlight(change.ids);
+  });
 
   useEffect(() => {
+    if (!replica) return;
     let live = true;
-    setLoading(true);
-    listResource<T>(resource, { ...(JSON.parse(queryKey) as ListQuery), cursor, limit: PAGE_SIZE })
-      .then((page) => {
+    const filter = matchesRef.current;
+    replica
+      .query<T>(resource, {
+        ...replicaQuery<T>(resource, JSON.parse(queryKey) as ListQuery),
+        ...(filter ? { filter } : {}),
+        offset: (page - 1) * PAGE_SIZE,
+        limit: PAGE_SIZE,
+      })
+      .then((result) => {
         if (!live) return;
-        setRows(page.items);
-        setNextCursor(page.nextCursor);
+        setRows(result.items);
+        setTotal(result.total);
+        setLoaded(true);
         setError(undefined);
       })
       .catch((err: unknown) => {
         if (live) setError(err instanceof Error ? err.message : String(err));
-      })
-      .finally(() => {
-        if (live) setLoading(false);
       });
     return () => {
       live = false;
     };
-  }, [resource, queryKey, cursor, reloads, resyncCount]);
-
-  // A page loaded offline (say, reloaded from the service worker's cache) has
-  // no rows yet: load them once the connection is back. Live events cover the rest.
-  const failed = error !== undefined;
-  useEffect(() => {
-    if (connected && failed) setReloads((n) => n + 1);
-  }, [connected, failed]);
+  }, [replica, resource, queryKey, page, changes, hasData]);
 
   useEffect(() => {
     const map = timers.current;
@@ -81,40 +119,15 @@ export function useResourceList<T extends VersionedRow>(
     };
   }, []);
 
-  const highlight = useCallback((id: string) => {
-    setHighlighted((s) => new Set(s).add(id));
-    clearTimeout(timers.current.get(id));
-    timers.current.set(
-      id,
-      setTimeout(() => {
-        timers.current.delete(id);
-        setHighlighted((s) => {
-          const copy = new Set(s);
-          copy.delete(id);
-          return copy;
-        });
-      }, HIGHLIGHT_MS),
-    );
-  }, []);
-
-  useLiveChanges(resource, (event) => {
-    setRows(
-      (current) => applyLiveChange(current, event, { branchId: query.branchId, matches }).rows,
-    );
-    if (event.action !== 'deleted') highlight(event.id);
-  });
-
   return {
     rows: overlayQueued(rows, ops, resource, query.branchId),
-    loading,
+    loading: !loaded || (!hasData && rows.length === 0),
     error,
     highlighted,
-    page: cursors.length,
-    hasNext: nextCursor !== null,
-    next: () => {
-      if (nextCursor) setCursors((c) => [...c, nextCursor]);
-    },
-    prev: () => setCursors((c) => (c.length > 1 ? c.slice(0, -1) : c)),
-    reload: () => setReloads((n) => n + 1),
+    page,
+    hasNext: page * PAGE_SIZE < total,
+    next: () => setPage((p) => (p * PAGE_SIZE < total ? p + 1 : p)),
+    prev: () => setPage((p) => Math.max(1, p - 1)),
+    reload: () => void replica?.resnapshot(),
   };
 }
