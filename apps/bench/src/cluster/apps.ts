@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../infra/ports.ts';
+import { benchMetricsToken } from '../infra/proc-stats.ts';
 import { type AppProcess, spawnApp } from '../infra/processes.ts';
 
 const script = (relative: string) => fileURLToPath(new URL(relative, import.meta.url));
@@ -74,6 +75,7 @@ export async function startGateways(settings: ClusterSettings, count: number) {
           REDIS_KEY_PREFIX: settings.keyPrefix,
           AUTH_JWT_SECRET: settings.jwtSecret,
           PUBLISH_TOKEN: settings.publishToken,
+          METRICS_TOKEN: benchMetricsToken,
           LOG_LEVEL: 'warn',
         },
       }),

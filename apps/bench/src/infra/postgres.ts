@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,12 +63,14 @@ export async function startPostgres(databaseUrl: string | undefined): Promise<Be
     };
   }
   const port = await freePort();
+  // The apps run with NODE_ENV=production, which refuses a guessable password.
+  const password = randomBytes(18).toString('base64url');
   const databaseDir = await mkdtemp(join(tmpdir(), 'dynapharm-bench-pg-'));
   const server = new EmbeddedPostgres({
     databaseDir,
     port,
     user: 'postgres',
-    password: 'postgres',
+    password,
     persistent: false,
     createPostgresUser: true,
     postgresFlags: serverFlags,
@@ -76,7 +79,7 @@ export async function startPostgres(databaseUrl: string | undefined): Promise<Be
   });
   await server.initialise();
   await server.start();
-  const adminUrl = `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
+  const adminUrl = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
   await waitUntil(
     'PostgreSQL',
     async () => {

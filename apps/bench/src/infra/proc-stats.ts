@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 
 /** Clock ticks per second of /proc/<pid>/stat times. */
@@ -92,8 +93,17 @@ export function parsePrometheus(text: string): Map<string, number> {
   return out;
 }
 
+/**
+ * The metrics token of the gateways this bench starts (production mode refuses
+ * to run them with open metrics); the API's `/metrics` ignores it.
+ */
+export const benchMetricsToken = randomBytes(24).toString('base64url');
+
 export async function scrapeMetrics(url: string): Promise<Map<string, number>> {
-  const response = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5_000) });
+  const response = await fetch(`${url}/metrics`, {
+    headers: { authorization: `Bearer ${benchMetricsToken}` },
+    signal: AbortSignal.timeout(5_000),
+  });
   return parsePrometheus(await response.text());
 }
 
