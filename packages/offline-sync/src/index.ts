@@ -1,6 +1,11 @@
 export { type BackoffOptions, defaultBackoff, retryDelay } from './backoff.ts';
 export { getOfflineSyncQueue, offlineSyncQueue } from './default-queue.ts';
-export type { OfflineQueueOptions, OnlineEventSource, Timers } from './options.ts';
+export {
+  type OfflineQueueOptions,
+  type OnlineEventSource,
+  type Timers,
+  tokenSubject,
+} from './options.ts';
 export { createOfflineQueue, OfflineQueue, type StatsListener } from './queue.ts';
 export {
   DEFAULT_DATABASE_NAME,
