@@ -28,4 +28,20 @@ export const STORAGE_KEYS = {
   token: 'dynapharm.token',
   user: 'dynapharm.user',
   branch: 'dynapharm.branch',
+  device: 'dynapharm.device',
 } as const;
+
+/**
+ * This browser profile's device id, made once and kept: operators see each
+ * device's acknowledged position under it (it names the device, not the user).
+ */
+export function deviceId(): string {
+  const known = localStorage.getItem(STORAGE_KEYS.device);
+  if (known) return known;
+  // getRandomValues, unlike randomUUID, also exists on plain-HTTP pages.
+  const made = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) =>
+    b.toString(16).padStart(2, '0'),
+  ).join('');
+  localStorage.setItem(STORAGE_KEYS.device, made);
+  return made;
+}

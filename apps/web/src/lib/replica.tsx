@@ -4,7 +4,7 @@ import { resourceNames } from '@dynapharm/types';
 import { createContext, type ReactNode, useContext, useEffect, useState } from 'react';
 import type { Session } from './auth.ts';
 import { currentToken } from './auth.ts';
-import { API_BASE, SOCKET_PATH } from './config.ts';
+import { API_BASE, deviceId, SOCKET_PATH } from './config.ts';
 import { RealtimeProvider } from './realtime.tsx';
 import { onSignOut } from './sign-out.ts';
 
@@ -38,7 +38,7 @@ export function ReplicaProvider({ session, children }: { session: Session; child
       token: () => currentToken(),
       apiUrl: API_BASE,
       wsUrl: location.origin,
-      clientOptions: { path: SOCKET_PATH },
+      clientOptions: { path: SOCKET_PATH, deviceId: deviceId(), replica: 'console' },
       onError: (err) => console.warn(`replica: ${err.name}: ${err.message}`),
     });
     setReplica(r);
