@@ -52,7 +52,12 @@ describe('catch-up buffer overflow', () => {
       await eventually(() => held, 'the first catch-up to be answered');
 
       for (let i = 0; i < 10; i++) await createClient(api, admin, branch, `overflow ${i}`);
-      const written = (await publishedChanges(api, `"offset" > ${head0}`)).map((c) => c.offset);
+      // A write is answered before the relay numbers it: wait for all ten offsets.
+      let written: number[] = [];
+      for (let i = 0; i < 100 && written.length < 10; i++) {
+        if (i > 0) await new Promise((resolve) => setTimeout(resolve, 50));
+        written = (await publishedChanges(api, `"offset" > ${head0}`)).map((c) => c.offset);
+      }
       expect(written).toHaveLength(10);
       // Let the live events reach the client's buffer (and overflow it).
       await new Promise((resolve) => setTimeout(resolve, 500));
