@@ -16,7 +16,7 @@ export interface GatewayOptions {
   replicaId?: string;
   /**
    * The fan-out bus, exactly as the relay has it (both parse it with
-   * `busEnvSchema`); its Redis also holds the replica registry.
+   * `busEnv`); its Redis also holds the replica registry.
    */
   bus: BusConfig;
   /** Token verification (HS256 secret or JWKS URL). */

@@ -1,7 +1,7 @@
 /**
  * Where change events travel between the relay and the gateways. The relay and
  * every gateway build their Socket.IO Redis adapter from the same `BusConfig`
- * (parsed by the same env fragment, `busEnvSchema`), so they speak the same
+ * (parsed by the same env fragment, `busEnv`), so they speak the same
  * channels by construction.
  */
 export interface BusConfig {
