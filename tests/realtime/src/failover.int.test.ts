@@ -60,7 +60,11 @@ describe('failures on the change path', () => {
   });
 
   it('fills the hole when a gateway missed broadcasts while its Redis subscriber reconnected', async () => {
-    const sys = await system({ gateways: 1 });
+    // A Redis of its own: killing every subscriber of the shared one would also
+    // cut the gateways of test files running in parallel.
+    const redis: TestServer = await startRedis({ mode: stack().mode });
+    cleanups.push(() => redis.close());
+    const sys = await system({ gateways: 1, redisUrl: redis.url });
     const { rt, received } = await sys.client('admin', [], [0]);
     await rt.connect();
     await rt.subscribe(['clients']);
