@@ -5,6 +5,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { principalOf, scopeOf } from '../http/auth.ts';
 import { HttpError, validationError } from '../http/errors.ts';
+import { pageLimitParam, resourcesParam } from '../http/query.ts';
 
 const querySchema = z.strictObject({
   after: z
@@ -13,18 +14,8 @@ const querySchema = z.strictObject({
     .transform(Number)
     .optional(),
   epoch: epoch.optional(),
-  resources: z
-    .string()
-    .max(500)
-    .transform((v) => v.split(',').filter(Boolean))
-    .pipe(z.array(z.enum(resourceNames)).max(resourceNames.length))
-    .optional(),
-  limit: z
-    .string()
-    .regex(/^\d{1,4}$/, 'an integer between 1 and 1000')
-    .transform(Number)
-    .pipe(z.int().min(1).max(1000))
-    .default(500),
+  resources: resourcesParam(),
+  limit: pageLimitParam,
 });
 
 /**

@@ -4,20 +4,11 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { authorize, principalOf, scopeOf } from '../http/auth.ts';
 import { HttpError, validationError } from '../http/errors.ts';
+import { pageLimitParam, resourcesParam } from '../http/query.ts';
 
 const querySchema = z.strictObject({
-  resources: z
-    .string()
-    .max(500)
-    .transform((v) => [...new Set(v.split(',').filter(Boolean))])
-    .pipe(z.array(z.enum(resourceNames)).min(1).max(resourceNames.length))
-    .optional(),
-  limit: z
-    .string()
-    .regex(/^\d{1,4}$/, 'an integer between 1 and 1000')
-    .transform(Number)
-    .pipe(z.int().min(1).max(1000))
-    .default(500),
+  resources: resourcesParam(1),
+  limit: pageLimitParam,
   cursor: z.string().max(1000).optional(),
 });
 
