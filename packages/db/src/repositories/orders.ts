@@ -22,18 +22,10 @@ import { newId } from '../schema/columns.ts';
 import { orders } from '../schema/orders.ts';
 import { canRead, canWrite, type Scope } from '../scope.ts';
 import type { Executor } from '../transaction.ts';
-import {
-  assertWritable,
-  findRow,
-  isUuid,
-  listRows,
-  parseInput,
-  recordJson,
-  writableSql,
-} from './core.ts';
+import { assertWritable, findRow, listRows, parseInput, recordJson, writableSql } from './core.ts';
 import { sameValue } from './mapping.ts';
-import { type ResourceRepository, recordOf } from './resource-repository.ts';
-import { performWrite, type WritePlan } from './write.ts';
+import { type ResourceRepository, recordOf, runWrite } from './resource-repository.ts';
+import type { WritePlan } from './write.ts';
 
 type ParsedCreate = z.output<typeof orderCreateSchema>;
 type ParsedUpdate = z.output<typeof orderUpdateSchema>;
@@ -337,28 +329,8 @@ export function createOrderRepository(db: Executor): OrderRepository {
       return findRow<Order>(db, orders, RESOURCE, id, scope, { ...options, record: orderJson });
     },
 
-    async write(command, ctx) {
-      const { idempotency, ...change } = ctx;
-      switch (command.op) {
-        case 'create':
-          return performWrite(db, change, idempotency, createPlan(command.input, ctx.scope));
-        case 'update':
-          if (!isUuid(command.id)) throw new NotFoundError(RESOURCE, command.id);
-          return performWrite(
-            db,
-            change,
-            idempotency,
-            updatePlan(command.id, command.patch, command.expectedVersion, ctx.scope),
-          );
-        case 'remove':
-          if (!isUuid(command.id)) throw new NotFoundError(RESOURCE, command.id);
-          return performWrite(
-            db,
-            change,
-            idempotency,
-            removePlan(command.id, command.expectedVersion, ctx.scope),
-          );
-      }
+    write(command, ctx) {
+      return runWrite(db, RESOURCE, { createPlan, updatePlan, removePlan }, command, ctx);
     },
 
     async create(input, ctx) {

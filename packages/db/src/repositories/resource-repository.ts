@@ -30,6 +30,37 @@ export type WriteCommand<C, U> =
   | { op: 'update'; id: string; patch: U; expectedVersion: number }
   | { op: 'remove'; id: string; expectedVersion?: number };
 
+/** The write plans of one resource, one per kind of write. */
+export interface WritePlans<T, C, U> {
+  createPlan(input: C, scope: Scope): WritePlan<T>;
+  updatePlan(id: string, patch: U, expectedVersion: number, scope: Scope): WritePlan<T>;
+  removePlan(id: string, expectedVersion: number | undefined, scope: Scope): WritePlan<T>;
+}
+
+/** Runs a write command with a resource's plans; an id that is not a UUID is not found. */
+export async function runWrite<T, C, U>(
+  db: Executor,
+  resource: string,
+  plans: WritePlans<T, C, U>,
+  command: WriteCommand<C, U>,
+  ctx: WriteContext,
+): Promise<WriteOutcome<T>> {
+  const { idempotency, ...change } = ctx;
+  const plan = () => {
+    switch (command.op) {
+      case 'create':
+        return plans.createPlan(command.input, ctx.scope);
+      case 'update':
+        if (!isUuid(command.id)) throw new NotFoundError(resource, command.id);
+        return plans.updatePlan(command.id, command.patch, command.expectedVersion, ctx.scope);
+      case 'remove':
+        if (!isUuid(command.id)) throw new NotFoundError(resource, command.id);
+        return plans.removePlan(command.id, command.expectedVersion, ctx.scope);
+    }
+  };
+  return performWrite(db, change, idempotency, plan());
+}
+
 /** The operations every resource repository offers. */
 export interface ResourceRepository<
   TRecord,
@@ -280,28 +311,8 @@ export function createResourceRepository<
       return findRow<Rec>(db, table, resource, id, scope, options);
     },
 
-    async write(command, ctx) {
-      const { idempotency, ...change } = ctx;
-      switch (command.op) {
-        case 'create':
-          return performWrite(db, change, idempotency, createPlan(command.input, ctx.scope));
-        case 'update':
-          if (!isUuid(command.id)) throw new NotFoundError(resource, command.id);
-          return performWrite(
-            db,
-            change,
-            idempotency,
-            updatePlan(command.id, command.patch, command.expectedVersion, ctx.scope),
-          );
-        case 'remove':
-          if (!isUuid(command.id)) throw new NotFoundError(resource, command.id);
-          return performWrite(
-            db,
-            change,
-            idempotency,
-            removePlan(command.id, command.expectedVersion, ctx.scope),
-          );
-      }
+    write(command, ctx) {
+      return runWrite(db, resource, { createPlan, updatePlan, removePlan }, command, ctx);
     },
 
     async create(input, ctx) {
