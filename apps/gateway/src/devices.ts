@@ -176,6 +176,19 @@ export function createDeviceRegistry(redis: Redis, options: DeviceRegistryOption
     lastBeat: () => beat,
 
     /**
+     * Seconds behind the head of every device acknowledging on this replica's
+     * sockets (null: another epoch or no beat heard yet), for `/metrics`.
+     */
+    localLags(): (number | null)[] {
+      const now = Date.now();
+      const lags: (number | null)[] = [];
+      for (const slots of bySocket.values()) {
+        for (const slot of slots.values()) lags.push(statusOf(slot.entry, beat, now).lagSeconds);
+      }
+      return lags;
+    },
+
+    /**
      * The devices `viewer` may see, most behind first: admins every device,
      * others those of a user sharing one of their branches (and only those
      * branches are shown).

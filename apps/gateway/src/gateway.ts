@@ -68,13 +68,16 @@ export function createGateway(options: GatewayOptions): Gateway {
   );
   const startedAt = new Date();
   let draining = false;
+  let drainStartedAt = 0;
   let boundPort = opts.port;
 
   const pub = createRedisClient(opts.bus.redisUrl, 'pub', logger);
   const sub = duplicateRedisClient(pub, 'sub', logger);
   const redisUp = () => isReady(pub) && isReady(sub);
 
-  const { adapter, counts } = createCountingAdapter(pub, sub, opts.bus);
+  const { adapter, counts } = createCountingAdapter(pub, sub, opts.bus, (seconds) =>
+    metrics.commitToClient.observe(seconds),
+  );
 
   // Messages published while this replica's subscriber was reconnecting never
   // reach it. Once the subscriptions are back (a PING after them has answered),
@@ -105,6 +108,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       rooms: () => localRooms(),
       redisUp,
       draining: () => draining,
+      drainSeconds: () => (draining ? (Date.now() - drainStartedAt) / 1000 : 0),
+      deviceLags: () => devices.localLags(),
       eventsBroadcast: () => counts.events,
       eventsDelivered: () => counts.deliveries,
     },
@@ -322,6 +327,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     drain() {
       drainingDone ??= (async () => {
         draining = true;
+        drainStartedAt = Date.now();
         const deadline = Date.now() + opts.drainTimeoutMs;
         logger.info({ connections: io.of('/').sockets.size }, 'draining');
         await announce().catch(() => {});

@@ -1,4 +1,4 @@
-import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Where the gauges read their current values. */
 export interface MetricSources {
@@ -6,6 +6,10 @@ export interface MetricSources {
   rooms(): number;
   redisUp(): boolean;
   draining(): boolean;
+  /** Seconds since the drain began; 0 when not draining. */
+  drainSeconds(): number;
+  /** Seconds behind the head of each device acknowledging here (null: unknown). */
+  deviceLags(): (number | null)[];
   /** Running totals kept as plain numbers on the hot path. */
   eventsBroadcast(): number;
   eventsDelivered(): number;
@@ -15,6 +19,9 @@ export interface MetricSources {
  * The gateway's Prometheus metrics, in a registry of its own so several
  * gateways can live in one process (tests).
  */
+/** Lag thresholds (seconds) of `gateway_devices_behind{over_seconds}`. */
+export const deviceLagThresholds = [30, 120, 600] as const;
+
 export function createMetrics(sources: MetricSources, options: { defaultMetrics: boolean }) {
   const registry = new Registry();
   if (options.defaultMetrics) collectDefaultMetrics({ register: registry });
@@ -52,6 +59,46 @@ export function createMetrics(sources: MetricSources, options: { defaultMetrics:
     },
   });
 
+  new Gauge({
+    name: 'gateway_drain_duration_seconds',
+    help: 'Seconds the current drain has lasted (0 when not draining)',
+    registers: [registry],
+    collect() {
+      this.set(sources.drainSeconds());
+    },
+  });
+  new Gauge({
+    name: 'gateway_devices_acknowledging',
+    help: 'Devices (device and local store) acknowledging their stream offset on this replica',
+    registers: [registry],
+    collect() {
+      this.set(sources.deviceLags().length);
+    },
+  });
+  new Gauge({
+    name: 'gateway_devices_behind',
+    help: 'Devices on this replica that have not been at the stream head for more than over_seconds',
+    labelNames: ['over_seconds'] as const,
+    registers: [registry],
+    collect() {
+      const lags = sources.deviceLags();
+      for (const over of deviceLagThresholds) {
+        const count = lags.filter((lag) => lag !== null && lag > over).length;
+        this.set({ over_seconds: String(over) }, count);
+      }
+    },
+  });
+  new Gauge({
+    name: 'gateway_device_lag_seconds_max',
+    help: 'Longest time a device on this replica has not been at the stream head',
+    registers: [registry],
+    collect() {
+      let max = 0;
+      for (const lag of sources.deviceLags()) if (lag !== null && lag > max) max = lag;
+      this.set(max);
+    },
+  });
+
   totalCounter(
     registry,
     'gateway_events_broadcast_total',
@@ -83,6 +130,12 @@ export function createMetrics(sources: MetricSources, options: { defaultMetrics:
       name: 'gateway_messages_dropped_total',
       help: 'Client messages dropped, by reason',
       labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    commitToClient: new Histogram({
+      name: 'gateway_commit_to_client_seconds',
+      help: 'Time from a change being logged (its at) to this replica writing it to its local sockets',
+      buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     }),
     publishes: new Counter({

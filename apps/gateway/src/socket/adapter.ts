@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Namespace } from 'socket.io';
 
 type AdapterApply = (broadcast: unknown, callback: (socket: unknown) => void) => void;
+type AdapterEncode = (packet: unknown, options: unknown) => unknown;
 
 /** Running totals of what the adapter wrote to local sockets. */
 export interface DeliveryCounts {
@@ -13,10 +14,30 @@ export interface DeliveryCounts {
 }
 
 /**
- * The bus's Socket.IO adapter (the relay publishes through the same one),
- * counting events and deliveries.
+ * Epoch ms at which a relayed change was logged, from a broadcast packet
+ * (`{ data: [event, change] }`); undefined for anything else (published
+ * changes carry no offset, server notices are no changes).
  */
-export function createCountingAdapter(pub: Redis, sub: Redis, bus: BusConfig) {
+export function loggedAtOf(packet: unknown): number | undefined {
+  const data = (packet as { data?: unknown } | null)?.data;
+  if (!Array.isArray(data)) return undefined;
+  const change = data[1] as { offset?: unknown; at?: unknown } | null | undefined;
+  if (typeof change?.offset !== 'number' || typeof change.at !== 'string') return undefined;
+  const at = Date.parse(change.at);
+  return Number.isNaN(at) ? undefined : at;
+}
+
+/**
+ * The bus's Socket.IO adapter (the relay publishes through the same one),
+ * counting events and deliveries. `onDelivered` gets, for each relayed change
+ * written to at least one local socket, the seconds since it was logged.
+ */
+export function createCountingAdapter(
+  pub: Redis,
+  sub: Redis,
+  bus: BusConfig,
+  onDelivered: (secondsSinceLogged: number) => void = () => {},
+) {
   const counts: DeliveryCounts = { events: 0, deliveries: 0 };
   const factory = createBusAdapter(bus, pub, sub);
 
@@ -27,13 +48,32 @@ export function createCountingAdapter(pub: Redis, sub: Redis, bus: BusConfig) {
   // the factory with `new`.
   function countingAdapter(nsp: Namespace) {
     const adapter = factory(nsp);
+    // Only the clients' namespace: the Admin UI's `/admin` stats are not deliveries.
+    if (nsp.name !== '/') return adapter;
     const apply = Reflect.get(adapter, 'apply') as AdapterApply;
+    // `broadcast(packet, opts)` encodes the packet, then applies it to the
+    // matching sockets, synchronously; the Redis adapter reaches the in-memory
+    // `broadcast` through `super`, so `_encode` (called on the instance) is
+    // where the packet of the coming `apply` can be seen.
+    const encode = Reflect.get(adapter, '_encode') as AdapterEncode | undefined;
+    let loggedAt: number | undefined;
+    if (typeof encode === 'function') {
+      Reflect.set(adapter, '_encode', (packet: unknown, options: unknown) => {
+        loggedAt = loggedAtOf(packet);
+        return encode.call(adapter, packet, options);
+      });
+    }
     const counted: AdapterApply = (broadcast, callback) => {
       counts.events++;
+      const at = loggedAt;
+      loggedAt = undefined;
+      let copies = 0;
       apply.call(adapter, broadcast, (socket) => {
-        counts.deliveries++;
+        copies++;
         callback(socket);
       });
+      counts.deliveries += copies;
+      if (at !== undefined && copies > 0) onDelivered(Math.max(0, Date.now() - at) / 1000);
     };
     Reflect.set(adapter, 'apply', counted);
     return adapter;
