@@ -1,4 +1,10 @@
 import type { ChangeEventName, LiveChange } from './events.ts';
+import type {
+  PresenceEvent,
+  PresenceUnwatchAck,
+  PresenceWatch,
+  PresenceWatchAck,
+} from './presence.ts';
 import type { DeviceAck } from './sync.ts';
 
 /** Answer to `subscribe`/`unsubscribe`: which channels were granted, which denied and why. */
@@ -19,6 +25,8 @@ export type ServerToClientEvents = {
   'server:catch-up': (info: { replicaId: string }) => void;
   /** The gateway's identity, sent once after the handshake. */
   'server:hello': (info: { replicaId: string }) => void;
+  /** A member of a watched branch joined or left (`presence:watch`). */
+  presence: (event: PresenceEvent) => void;
 };
 
 /** Events clients send to the gateway. */
@@ -27,6 +35,9 @@ export interface ClientToServerEvents {
   unsubscribe: (channels: string[], ack: ChannelsAck) => void;
   /** The stream position this device has applied (coalesced by the client). */
   'sync:ack': (ack: DeviceAck) => void;
+  /** Starts presence events of branches and answers who is online in them now. */
+  'presence:watch': (request: PresenceWatch, ack: (answer: PresenceWatchAck) => void) => void;
+  'presence:unwatch': (request: PresenceWatch, ack: (answer: PresenceUnwatchAck) => void) => void;
 }
 
 /** Per-socket data the gateway keeps. */
@@ -34,6 +45,10 @@ export interface SocketData {
   userId: string;
   role: 'admin' | 'manager' | 'staff';
   branches: string[];
+  /** The token's `name` claim, shown in presence. */
+  name?: string;
+  /** `auth.deviceId` of the handshake: two sockets of one device are one presence member. */
+  deviceId?: string;
   tokenExpiresAt?: number;
 }
 

@@ -25,14 +25,18 @@ export const snapshotPageSchema = z.object({
 });
 export type SnapshotPage = z.infer<typeof snapshotPageSchema>;
 
+/** A stable id of a device (browser profile), generated and kept locally. */
+export const deviceIdSchema = z
+  .string()
+  .regex(/^[\w-]{8,64}$/, 'must be 8 to 64 letters, digits, "_" or "-"');
+
 /**
  * What a client reports to its gateway (`sync:ack`): the stream position it
  * has applied, and which device and local replica it is. Clients send it
  * coalesced (every few seconds while it moves, and on reconnect).
  */
 export const deviceAckSchema = z.strictObject({
-  /** A stable id of the device (browser profile), generated and kept locally. */
-  deviceId: z.string().regex(/^[\w-]{8,64}$/),
+  deviceId: deviceIdSchema,
   /** Which local store is acknowledging (e.g. `console`). */
   replica: z.string().regex(/^[\w.-]{1,40}$/),
   offset: z.int().min(0),
