@@ -3,6 +3,7 @@ import { authEnv } from '@dynapharm/auth';
 import { demoSeedEnv } from '@dynapharm/db/env';
 import { busEnv } from '@dynapharm/outbox';
 import { defineEnv, envFlag, envFragment, productionSecretProblem } from '@dynapharm/types';
+import bcrypt from 'bcryptjs';
 import { z } from 'zod';
 
 export { EnvError } from '@dynapharm/types';
@@ -41,6 +42,8 @@ const gatewayOwn = envFragment(
     SOCKET_RATE_PER_SEC: int(1, 10_000).default(20),
     SOCKET_RATE_BURST: int(1, 100_000).default(40),
     MAX_ROOMS_PER_SOCKET: int(1, 100_000).default(500),
+    /** A gateway's presence lease; a killed gateway's users leave within about 4/3 of it. */
+    PRESENCE_TTL_MS: int(300, 600_000).default(6_000),
     COLLECT_DEFAULT_METRICS: envFlag.default(true),
   },
   (env, issue) => {
@@ -76,7 +79,71 @@ const metricsToken = envFragment(
   },
 );
 
-/** The gateway's environment: its own variables, the token settings, the bus. */
+/** A bcrypt hash as `bcrypt`, `bcryptjs` and `htpasswd -B` write it. */
+const bcryptHash = z
+  .string()
+  .trim()
+  .regex(
+    /^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/,
+    'must be a bcrypt hash ($2b$12$…, 60 characters); make one with `pnpm admin-ui-password`',
+  );
+
+/**
+ * Admin UI passwords written in this repository (test suites). Each check is a
+ * bcrypt comparison at the hash's cost (~0.2 s at 12), so the list stays short.
+ */
+export const publishedAdminUiPasswords: readonly string[] = ['admin-ui-suite-password-0123456789'];
+
+/** Cost below which production refuses an Admin UI password hash. */
+export const MIN_ADMIN_UI_BCRYPT_COST = 10;
+
+/**
+ * The Socket.IO Admin UI (off unless `ADMIN_UI_ENABLED`). Only a bcrypt hash
+ * of the password is configured. In production the UI is read-only, and a hash
+ * that is cheap to crack or whose password is published in this repository is
+ * refused, like the other secrets.
+ */
+const adminUi = envFragment(
+  {
+    ADMIN_UI_ENABLED: envFlag.default(false),
+    ADMIN_UI_USERNAME: z
+      .string()
+      .regex(/^[\w.@-]{1,64}$/, 'letters, digits, ".", "@", "_" or "-" (max 64)')
+      .default('admin'),
+    ADMIN_UI_PASSWORD_HASH: bcryptHash.optional(),
+    /** Default: read-only in production, not elsewhere. */
+    ADMIN_UI_READONLY: envFlag.optional(),
+  },
+  (env, issue) => {
+    if (!env.ADMIN_UI_ENABLED) return;
+    const hash = env.ADMIN_UI_PASSWORD_HASH;
+    if (hash === undefined) {
+      issue(
+        'ADMIN_UI_PASSWORD_HASH',
+        'required with ADMIN_UI_ENABLED=true; make one with `pnpm admin-ui-password` (docs/operations.md)',
+      );
+    }
+    if (env.NODE_ENV !== 'production') return;
+    if (env.ADMIN_UI_READONLY === false) {
+      issue('ADMIN_UI_READONLY', 'must not be false with NODE_ENV=production');
+    }
+    if (hash === undefined) return;
+    const make = 'make one with `pnpm admin-ui-password` (docs/operations.md)';
+    if (bcrypt.getRounds(hash) < MIN_ADMIN_UI_BCRYPT_COST) {
+      issue(
+        'ADMIN_UI_PASSWORD_HASH',
+        `bcrypt cost must be at least ${MIN_ADMIN_UI_BCRYPT_COST} with NODE_ENV=production; ${make}`,
+      );
+    } else if (publishedAdminUiPasswords.some((known) => bcrypt.compareSync(known, hash))) {
+      issue(
+        'ADMIN_UI_PASSWORD_HASH',
+        `is the hash of a value published in the repository; ${make}`,
+      );
+    }
+  },
+);
+
+/** The gateway's environment: its own variables, the token settings, the bus, the Admin UI. */
 export const gatewayEnv = defineEnv('@dynapharm/gateway', [
   demoSeedEnv,
   authEnv,
@@ -84,6 +151,7 @@ export const gatewayEnv = defineEnv('@dynapharm/gateway', [
   gatewayOwn,
   publishToken,
   metricsToken,
+  adminUi,
 ]);
 
 export type Env = ReturnType<typeof gatewayEnv.parse>;

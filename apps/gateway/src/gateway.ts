@@ -3,14 +3,16 @@ import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { createTokenVerifier } from '@dynapharm/auth';
 import { describeBus } from '@dynapharm/outbox';
-import type { RelayBeat } from '@dynapharm/types';
+import { presenceRoom, type RelayBeat } from '@dynapharm/types';
 import { Server } from 'socket.io';
+import { instrumentAdminUi, serveAdminUi } from './admin-ui.ts';
 import { answerDevices, createDeviceRegistry } from './devices.ts';
 import { HttpError } from './http/errors.ts';
 import { handlePublish } from './http/publish.ts';
 import { createRouter } from './http/router.ts';
 import { createMetrics } from './metrics.ts';
 import { type GatewayOptions, resolveOptions } from './options.ts';
+import { createPresence } from './presence.ts';
 import { createRedisClient, duplicateRedisClient, isReady } from './redis.ts';
 import { createReplicaRegistry, type ReplicaInfo } from './replica-registry.ts';
 import { createCountingAdapter } from './socket/adapter.ts';
@@ -156,6 +158,13 @@ export function createGateway(options: GatewayOptions): Gateway {
     logger,
   });
   io.on('relay:beat', (beat) => devices.heard(beat));
+  const presence = createPresence(pub, {
+    prefix: opts.bus.keyPrefix,
+    replicaId,
+    ttlMs: opts.presenceTtlMs,
+    logger,
+    emit: (event) => io.to(presenceRoom(event.branchId)).emit('presence', event),
+  });
   io.use(
     createAuthMiddleware({
       verify,
@@ -164,6 +173,13 @@ export function createGateway(options: GatewayOptions): Gateway {
       logger,
     }),
   );
+  if (opts.adminUi) {
+    instrumentAdminUi(io, pub, opts.bus.keyPrefix, replicaId, opts.adminUi);
+    logger.info(
+      { namespace: '/admin', readonly: opts.adminUi.readonly, mode: opts.adminUi.mode },
+      'Socket.IO Admin UI enabled',
+    );
+  }
   io.on('connection', (socket) =>
     handleConnection(socket, {
       replicaId,
@@ -173,6 +189,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       logger,
       onAck: devices.ack,
       onDisconnect: devices.forget,
+      presence,
     }),
   );
 
@@ -218,6 +235,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   router = createRouter({
     logger,
     metrics: { registry: metrics.registry, token: opts.metricsToken },
+    ...(opts.adminUi ? { adminUi: serveAdminUi } : {}),
     info: () => ({
       service: '@dynapharm/gateway',
       version: opts.version,
@@ -279,6 +297,10 @@ export function createGateway(options: GatewayOptions): Gateway {
       clearInterval(heartbeat);
       relay.stop();
       devices.stop();
+      // Before the sockets go: this gateway's users leave their branches in one step.
+      await withTimeout(presence.stop(), 1_000, 'leaving presence').catch((err: unknown) =>
+        logger.warn({ err }, 'could not leave presence'),
+      );
       if (isReady(pub)) {
         await withTimeout(registry.remove(replicaId), 1_000, 'leaving the registry').catch(
           (err: unknown) => logger.warn({ err }, 'could not leave the replica registry'),

@@ -75,7 +75,10 @@ describe('hostile clients', () => {
     const socket = raw(await connect(url, { token: await adminToken() }));
     socket.emit('drop-table', 'x');
     expect(await socket.timeout(3_000).emitWithAck('admin:shutdown', {})).toEqual({
-      error: { code: 'bad_request', message: 'unknown event; use subscribe or unsubscribe' },
+      error: {
+        code: 'bad_request',
+        message: 'unknown event; use subscribe, unsubscribe, presence:watch or presence:unwatch',
+      },
     });
     expect(socket.connected).toBe(true);
   });

@@ -41,7 +41,18 @@ const gateway = createGateway({
   maxPublishBytes: env.MAX_PUBLISH_BYTES,
   rateLimit: { perSecond: env.SOCKET_RATE_PER_SEC, burst: env.SOCKET_RATE_BURST },
   maxRoomsPerSocket: env.MAX_ROOMS_PER_SOCKET,
+  presenceTtlMs: env.PRESENCE_TTL_MS,
   collectDefaultMetrics: env.COLLECT_DEFAULT_METRICS,
+  ...(env.ADMIN_UI_ENABLED && env.ADMIN_UI_PASSWORD_HASH
+    ? {
+        adminUi: {
+          username: env.ADMIN_UI_USERNAME,
+          passwordHash: env.ADMIN_UI_PASSWORD_HASH,
+          readonly: env.ADMIN_UI_READONLY ?? env.NODE_ENV === 'production',
+          mode: env.NODE_ENV === 'production' ? ('production' as const) : ('development' as const),
+        },
+      }
+    : {}),
   version,
   logger,
 });

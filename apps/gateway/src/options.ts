@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import type { TokenVerifierOptions } from '@dynapharm/auth';
 import type { BusConfig } from '@dynapharm/outbox';
 import { type Logger, pino } from 'pino';
+import type { AdminUiOptions } from './admin-ui.ts';
 
 /** Options of {@link createGateway}. Only `bus`, `auth` and `publishToken` are required. */
 export interface GatewayOptions {
@@ -47,16 +48,25 @@ export interface GatewayOptions {
   deviceTtlMs?: number;
   /** A gateway that has heard no relay beat for this long says so in `/health` and the log. @default 10000 */
   relayQuietMs?: number;
+  /**
+   * A gateway's presence lease: its users leave their branches' presence at
+   * most this long (plus a third of it) after it died. @default 6000
+   */
+  presenceTtlMs?: number;
   /** Adds prom-client's process metrics to `/metrics`. @default false */
   collectDefaultMetrics?: boolean;
+  /** The Socket.IO Admin UI (namespace `/admin`, files at `/admin-ui/`); off when unset. */
+  adminUi?: AdminUiOptions;
   /** Version reported by `GET /`. @default '0.0.0' */
   version?: string;
   /** Logger; tests pass a silent one. @default silent */
   logger?: Logger;
 }
 
-export type ResolvedOptions = Required<Omit<GatewayOptions, 'publicUrl' | 'metricsToken'>> &
-  Pick<GatewayOptions, 'publicUrl' | 'metricsToken'>;
+export type ResolvedOptions = Required<
+  Omit<GatewayOptions, 'publicUrl' | 'metricsToken' | 'adminUi'>
+> &
+  Pick<GatewayOptions, 'publicUrl' | 'metricsToken' | 'adminUi'>;
 
 /** The one place defaults are applied. */
 export function resolveOptions(options: GatewayOptions): ResolvedOptions {
@@ -75,6 +85,7 @@ export function resolveOptions(options: GatewayOptions): ResolvedOptions {
     heartbeatIntervalMs: 1_000,
     heartbeatTtlMs: 3_000,
     deviceTtlMs: 120_000,
+    presenceTtlMs: 6_000,
     collectDefaultMetrics: false,
     version: '0.0.0',
     logger: pino({ level: 'silent' }),

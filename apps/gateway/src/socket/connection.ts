@@ -1,7 +1,9 @@
 import type { Principal, SubscribeAck } from '@dynapharm/types';
 import type { Logger } from 'pino';
 import type { GatewayMetrics } from '../metrics.ts';
+import type { Presence } from '../presence.ts';
 import { planSubscribe, planUnsubscribe, readChannelList, rejectPayload } from './channels.ts';
+import { unwatchPresence, watchPresence } from './presence-watch.ts';
 import { TokenBucket } from './token-bucket.ts';
 import type { GatewaySocket } from './types.ts';
 
@@ -14,13 +16,23 @@ export interface ConnectionOptions {
   /** A `sync:ack` payload, unparsed; false when it was refused. */
   onAck?: (socketId: string, principal: Principal, payload: unknown) => boolean;
   onDisconnect?: (socketId: string) => void;
+  /** Who is online per branch; the socket counts in its token's branches. */
+  presence?: Presence;
 }
 
 /** Longest delay `setTimeout` accepts; longer ones fire at once. */
 const maxTimerMs = 2 ** 31 - 1;
 
 /** Events a client may send; anything else is dropped. */
-const clientEvents = new Set(['subscribe', 'unsubscribe', 'sync:ack']);
+const clientEvents = new Set([
+  'subscribe',
+  'unsubscribe',
+  'sync:ack',
+  'presence:watch',
+  'presence:unwatch',
+]);
+/** Events whose ack is a {@link SubscribeAck}; the others answer `{ error }`. */
+const channelEvents = new Set(['subscribe', 'unsubscribe']);
 
 type Ack = (answer: unknown) => void;
 
@@ -92,6 +104,28 @@ export function handleConnection(socket: GatewaySocket, options: ConnectionOptio
     socket.once('disconnect', () => onDisconnect(socket.id));
   }
 
+  const { presence } = options;
+  if (presence) {
+    socket.on(
+      'presence:watch',
+      guarded(async (args) => {
+        const { payload, ack } = splitArgs(args);
+        const answer = await watchPresence(socket, presence, payload, options.maxRoomsPerSocket);
+        if ('error' in answer) metrics.messagesDropped.inc({ reason: 'invalid' });
+        ack?.(answer);
+      }),
+    );
+    socket.on(
+      'presence:unwatch',
+      guarded(async (args) => {
+        const { payload, ack } = splitArgs(args);
+        ack?.(await unwatchPresence(socket, payload));
+      }),
+    );
+    presence.connected({ id: socket.id, ...socket.data });
+    socket.once('disconnect', () => presence.disconnected(socket.id));
+  }
+
   socket.emit('server:hello', { replicaId: options.replicaId });
 }
 
@@ -155,7 +189,11 @@ function limitRate(socket: GatewaySocket, options: ConnectionOptions, log: () =>
     const known = typeof event === 'string' && clientEvents.has(event);
     if (!bucket.take()) {
       metrics.messagesDropped.inc({ reason: 'rate_limited' });
-      ack?.(known ? rejectPayload('limit') : errorAnswer('rate_limited', 'too many messages'));
+      ack?.(
+        typeof event === 'string' && channelEvents.has(event)
+          ? rejectPayload('limit')
+          : errorAnswer('rate_limited', 'too many messages'),
+      );
       const now = Date.now();
       if (now - windowStart > 10_000) {
         windowStart = now;
@@ -173,7 +211,12 @@ function limitRate(socket: GatewaySocket, options: ConnectionOptions, log: () =>
         { event: typeof event === 'string' ? event.slice(0, 100) : typeof event },
         'unknown event dropped',
       );
-      ack?.(errorAnswer('bad_request', 'unknown event; use subscribe or unsubscribe'));
+      ack?.(
+        errorAnswer(
+          'bad_request',
+          'unknown event; use subscribe, unsubscribe, presence:watch or presence:unwatch',
+        ),
+      );
       return;
     }
     next();

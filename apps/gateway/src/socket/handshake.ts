@@ -1,11 +1,17 @@
 import type { IncomingMessage } from 'node:http';
 import { TokenError, type TokenVerifier } from '@dynapharm/auth';
-import type { ErrorCode } from '@dynapharm/types';
+import { deviceIdSchema, type ErrorCode } from '@dynapharm/types';
 import type { Logger } from 'pino';
 import { bearerToken } from '../http/bearer.ts';
 import type { GatewaySocket } from './types.ts';
 
-type RefusalReason = 'origin' | 'draining' | 'missing_token' | 'invalid_token' | 'expired';
+type RefusalReason =
+  | 'origin'
+  | 'draining'
+  | 'missing_token'
+  | 'invalid_token'
+  | 'expired'
+  | 'invalid_device';
 
 /** An error Socket.IO hands to the client's `connect_error` (`message` and `data`). */
 class HandshakeError extends Error {
@@ -72,12 +78,26 @@ export function createAuthMiddleware(options: {
         ? fromAuth
         : bearerToken(socket.handshake.headers.authorization);
     if (!token) return next(refuse('missing_token', 'missing token'));
+    // Optional: which device this is, so its tabs count once in presence.
+    const rawDevice: unknown = socket.handshake.auth?.deviceId;
+    const device = rawDevice === undefined ? undefined : deviceIdSchema.safeParse(rawDevice);
+    if (device && !device.success) {
+      return next(
+        refuse(
+          'invalid_device',
+          `auth.deviceId: ${device.error.issues[0]?.message ?? 'invalid'}`,
+          'bad_request',
+        ),
+      );
+    }
     try {
       const { principal, expiresAt } = await options.verify(token);
       socket.data = {
         userId: principal.userId,
         role: principal.role,
         branches: [...principal.branches],
+        ...(principal.name ? { name: principal.name } : {}),
+        ...(device?.success ? { deviceId: device.data } : {}),
         tokenExpiresAt: expiresAt,
       };
       next();

@@ -78,7 +78,12 @@ export async function startCluster(
 
 export function tokenFor(claims: Partial<TokenClaims> = {}, expiresIn: string | number = '1h') {
   return signToken(
-    { sub: claims.sub ?? 'user', role: claims.role ?? 'admin', branches: claims.branches ?? [] },
+    {
+      sub: claims.sub ?? 'user',
+      role: claims.role ?? 'admin',
+      branches: claims.branches ?? [],
+      ...(claims.name ? { name: claims.name } : {}),
+    },
     { secret, expiresIn },
   );
 }
