@@ -20,6 +20,8 @@ export interface BackupLab {
   dir: string;
   /** Connection URL of `database` (trust auth on 127.0.0.1, user postgres). */
   url(database?: string): string;
+  /** Runs one statement on `database` (default `postgres`) and returns its rows. */
+  query<T extends pg.QueryResultRow>(sql: string, database?: string): Promise<T[]>;
   /** Runs pgbackrest with this lab's config and stanza; rejects with its output on failure. */
   pgbackrest(...args: string[]): Promise<string>;
   backup(type: 'full' | 'incr' | 'diff'): Promise<void>;
@@ -227,6 +229,7 @@ export async function startBackupLab(
     port,
     dir,
     url,
+    query: (sql, database) => query(url(database), sql),
     pgbackrest,
     start,
     async backup(type) {
