@@ -1,3 +1,4 @@
+import bcrypt from 'bcryptjs';
 import { describe, expect, it } from 'vitest';
 import { EnvError, loadEnv } from './env.ts';
 
@@ -114,5 +115,67 @@ describe('loadEnv with NODE_ENV=production', () => {
     expect(refused({ ...production, AUTH_MODE: 'dev' })).toEqual(['AUTH_MODE']);
     expect(refused({ ...production, DB_SEED: 'true' })).toEqual(['DB_SEED']);
     expect(loadEnv({ ...base, AUTH_MODE: 'dev', DB_SEED: 'true' }).AUTH_MODE).toBe('dev');
+  });
+});
+
+describe('Socket.IO Admin UI variables', () => {
+  const production = {
+    NODE_ENV: 'production',
+    AUTH_JWT_SECRET: 'Hq3x9Zp2LmN8vB4cR7tY1wK6sD0fG5jA',
+    PUBLISH_TOKEN: 'pT7r2Xq9Lk4Vb8Nc1Zs6Wd3Fg0Hj5Mm2',
+    METRICS_TOKEN: 'mK8s3Yd1Qw6Ep9Rt2Uv5Io7Pa4Sf0Gh3',
+    ADMIN_UI_ENABLED: 'true',
+  };
+  const strongHash = bcrypt.hashSync('Vx8-kQ2rT5mW9zL3nB7cY1pD4fH6jS0g', 10);
+  const problems = (source: Record<string, string>) => {
+    try {
+      loadEnv(source);
+    } catch (err) {
+      if (err instanceof EnvError) return err.message;
+      throw err;
+    }
+    return '';
+  };
+
+  it('are off by default and need no hash then', () => {
+    const env = loadEnv(base);
+    expect(env.ADMIN_UI_ENABLED).toBe(false);
+    expect(env.ADMIN_UI_USERNAME).toBe('admin');
+    expect(env.ADMIN_UI_READONLY).toBeUndefined();
+  });
+
+  it('need a bcrypt hash once enabled, in every mode', () => {
+    expect(problems({ ...base, ADMIN_UI_ENABLED: 'true' })).toMatch(
+      /ADMIN_UI_PASSWORD_HASH: required with ADMIN_UI_ENABLED=true/,
+    );
+    expect(problems({ ...base, ADMIN_UI_PASSWORD_HASH: 'plain-text-password-123' })).toMatch(
+      /ADMIN_UI_PASSWORD_HASH: must be a bcrypt hash/,
+    );
+    const env = loadEnv({ ...base, ADMIN_UI_ENABLED: 'yes', ADMIN_UI_PASSWORD_HASH: strongHash });
+    expect(env.ADMIN_UI_PASSWORD_HASH).toBe(strongHash);
+  });
+
+  it('start in production with a strong hash', () => {
+    const env = loadEnv({ ...production, ADMIN_UI_PASSWORD_HASH: strongHash });
+    expect(env.ADMIN_UI_ENABLED).toBe(true);
+  });
+
+  it('refuse in production a missing, cheap or published hash and a writable UI', () => {
+    expect(problems(production)).toMatch(/ADMIN_UI_PASSWORD_HASH: required/);
+    const cheap = bcrypt.hashSync('Vx8-kQ2rT5mW9zL3nB7cY1pD4fH6jS0g', 4);
+    expect(problems({ ...production, ADMIN_UI_PASSWORD_HASH: cheap })).toMatch(
+      /ADMIN_UI_PASSWORD_HASH: bcrypt cost must be at least 10/,
+    );
+    const published = bcrypt.hashSync('admin-ui-suite-password-0123456789', 10);
+    expect(problems({ ...production, ADMIN_UI_PASSWORD_HASH: published })).toMatch(
+      /ADMIN_UI_PASSWORD_HASH: is the hash of a value published/,
+    );
+    expect(
+      problems({ ...production, ADMIN_UI_PASSWORD_HASH: strongHash, ADMIN_UI_READONLY: 'false' }),
+    ).toMatch(/ADMIN_UI_READONLY: must not be false with NODE_ENV=production/);
+    // Outside production the same values are accepted (a development cluster).
+    expect(
+      loadEnv({ ...base, ADMIN_UI_ENABLED: 'true', ADMIN_UI_PASSWORD_HASH: cheap }),
+    ).toBeTruthy();
   });
 });

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { ADMIN_UI_PATH } from '../admin-ui.ts';
 import { hasBearer } from './bearer.ts';
 import { HttpError } from './errors.ts';
 import { sendError, sendJson } from './respond.ts';
@@ -15,6 +16,8 @@ export interface HttpRoutes {
   devices(req: IncomingMessage): Promise<unknown>;
   publish(req: IncomingMessage): Promise<Record<string, unknown>>;
   metrics: { registry: Registry; token?: string };
+  /** `/admin-ui` and below: the Admin UI's static files; unset (the UI is off) answers 404. */
+  adminUi?: (req: IncomingMessage, res: ServerResponse, path: string) => Promise<void>;
   logger: Logger;
 }
 
@@ -57,6 +60,9 @@ export function createRouter(routes: HttpRoutes): Handler {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const methods = table[path];
     try {
+      if (routes.adminUi && (path === ADMIN_UI_PATH || path.startsWith(`${ADMIN_UI_PATH}/`))) {
+        return await routes.adminUi(req, res, path);
+      }
       if (!methods) throw new HttpError(404, 'not_found', `no route for ${path}`);
       const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
       const handler = methods[method];
