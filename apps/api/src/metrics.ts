@@ -34,6 +34,16 @@ export function createMetrics() {
       help: '1 when this process holds the relay leadership',
       registers: [registry],
     }),
+    relayHead: new Gauge({
+      name: 'dynapharm_relay_head_offset',
+      help: 'Last offset the relay leader claimed (the stream head); 0 on a standby',
+      registers: [registry],
+    }),
+    relayPublishedOffset: new Gauge({
+      name: 'dynapharm_relay_published_offset',
+      help: 'Last offset Redis confirmed to the relay leader; head minus this is the publish lag; 0 on a standby',
+      registers: [registry],
+    }),
     relayErrors: new Counter({
       name: 'dynapharm_relay_errors_total',
       help: 'Relay cycles that failed (Redis or PostgreSQL unavailable)',

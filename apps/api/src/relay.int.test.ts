@@ -63,3 +63,26 @@ describe('waking the relay after a commit', () => {
     expect(await publishedWithin(leader, id, 3000)).toBe(true);
   });
 });
+
+/** The value of one unlabelled sample in an API's `/metrics`. */
+async function metric(api: TestApi, name: string): Promise<number | undefined> {
+  const text = await (await fetch(`${api.url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line === undefined ? undefined : Number(line.slice(name.length + 1));
+}
+
+describe('relay metrics', () => {
+  it('shows the leader’s head and published offset, equal once a write went out; a standby shows none', async () => {
+    const id = await createClient(standby, 'Metrics');
+    expect(await publishedWithin(leader, id, 3000)).toBe(true);
+    const { rows } = await leader.api.pool.query<{ head: string }>('SELECT head FROM relay_state');
+    const head = Number(rows[0]?.head);
+    expect(head).toBeGreaterThan(0);
+    expect(await metric(leader, 'dynapharm_relay_leader')).toBe(1);
+    expect(await metric(leader, 'dynapharm_relay_head_offset')).toBe(head);
+    expect(await metric(leader, 'dynapharm_relay_published_offset')).toBe(head);
+    expect(await metric(standby, 'dynapharm_relay_leader')).toBe(0);
+    expect(await metric(standby, 'dynapharm_relay_head_offset')).toBe(0);
+    expect(await metric(standby, 'dynapharm_relay_published_offset')).toBe(0);
+  });
+});

@@ -16,6 +16,10 @@ export interface RelayMetrics {
   relayErrors: { inc(): void };
   relayBacklog: { set(n: number): void };
   relayLeader: { set(n: number): void };
+  /** The last offset the leader claimed (the stream head); 0 on a standby. */
+  relayHead?: { set(n: number): void };
+  /** The last offset Redis confirmed (head minus this is the unpublished lag); 0 on a standby. */
+  relayPublishedOffset?: { set(n: number): void };
 }
 
 export interface RelayOptions {
@@ -94,6 +98,8 @@ export class Relay {
   private session: LeaderSession | undefined;
   private epoch = '';
   private head = 0;
+  /** The highest offset this leader claimed (ahead of `head` until its batch is confirmed). */
+  private claimed = 0;
   /** Rows with an offset and no mark exist only after a takeover or a failed cycle. */
   private mayHaveUnsent = true;
 
@@ -133,7 +139,14 @@ export class Relay {
 
   private setLeader(value: boolean) {
     this.leader = value;
-    this.opts.metrics?.relayLeader.set(value ? 1 : 0);
+    const { metrics } = this.opts;
+    metrics?.relayLeader.set(value ? 1 : 0);
+    if (!value) {
+      // Only the leader's stream gauges mean anything: a standby reports none.
+      metrics?.relayBacklog.set(0);
+      metrics?.relayHead?.set(0);
+      metrics?.relayPublishedOffset?.set(0);
+    }
   }
 
   private async run() {
@@ -163,6 +176,7 @@ export class Relay {
   }
 
   private async lead(session: LeaderSession) {
+    this.claimed = 0;
     await this.confirmEpoch(session);
     await session.listen(() => this.wakeup.ring());
     this.mayHaveUnsent = true;
@@ -181,7 +195,7 @@ export class Relay {
         if (now - last.sample > SAMPLE_INTERVAL_MS) {
           last.sample = now;
           await this.confirmEpoch(session);
-          this.opts.metrics?.relayBacklog.set(await backlog(session.client));
+          await this.sampleBacklog(session);
         }
         if (now - last.beat > this.opts.beatIntervalMs) {
           last.beat = now;
@@ -193,11 +207,20 @@ export class Relay {
         this.mayHaveUnsent = true;
         failures += 1;
         this.opts.metrics?.relayErrors.inc();
+        // A relay that cannot publish (Redis down) must still show its backlog growing.
+        if (Date.now() - last.sample > SAMPLE_INTERVAL_MS) {
+          last.sample = Date.now();
+          await this.sampleBacklog(session).catch(() => {});
+        }
         const delay = Math.min(5000, 100 * 2 ** Math.min(failures, 6)) * (0.5 + Math.random());
         this.log.warn({ err, retryInMs: Math.round(delay) }, 'relay cycle failed; retrying');
         await sleep(delay);
       }
     }
+  }
+
+  private async sampleBacklog(session: LeaderSession) {
+    this.opts.metrics?.relayBacklog.set(await backlog(session.client));
   }
 
   private async confirmEpoch(session: LeaderSession) {
@@ -208,8 +231,10 @@ export class Relay {
         'the database is not the one the stream was recorded in (restore or failover): new epoch, clients will resync',
       );
     }
+    if (identity.renewed) this.claimed = 0;
     this.epoch = identity.epoch;
     this.head = identity.head;
+    this.opts.metrics?.relayHead?.set(Math.max(this.head, this.claimed));
   }
 
   /** One claim → publish → mark round; returns how many rows went out. */
@@ -218,12 +243,21 @@ export class Relay {
     let rows: PositionedRow[] = [];
     if (this.mayHaveUnsent) {
       rows = await unsentRows(client, this.opts.batchSize);
-      if (rows.length === 0) this.mayHaveUnsent = false;
+      if (rows.length === 0) {
+        this.mayHaveUnsent = false;
+        // Nothing numbered is waiting: everything up to the head went out.
+        this.opts.metrics?.relayPublishedOffset?.set(this.head);
+      } else if (rows[0]) {
+        // Offsets are sent in order: all before the first unsent one went out.
+        this.opts.metrics?.relayPublishedOffset?.set(rows[0].offset - 1);
+      }
     }
     if (rows.length === 0) rows = await claimRows(client, this.opts.batchSize);
     const first = rows[0];
     const lastRow = rows.at(-1);
     if (!first || !lastRow) return 0;
+    this.claimed = Math.max(this.claimed, lastRow.offset);
+    this.opts.metrics?.relayHead?.set(Math.max(this.head, this.claimed));
     const changes = rows.map((row) => toChangeEvent(row, this.epoch));
     await this.publisher.publish(changes, this.opts.publishTimeoutMs);
     await markPublished(client, first.offset, lastRow.offset);
@@ -232,6 +266,7 @@ export class Relay {
     if (metrics) {
       const now = Date.now();
       metrics.relayPublished.inc(rows.length);
+      metrics.relayPublishedOffset?.set(lastRow.offset);
       for (const row of rows) metrics.relayLag.observe((now - row.changedAt.getTime()) / 1000);
     }
     this.opts.onPublished?.(changes);
