@@ -1,6 +1,7 @@
 export * from './client.ts';
 export * from './cursor.ts';
 export * from './errors.ts';
+export * from './history.ts';
 export * from './migrate.ts';
 export * from './repositories/branches.ts';
 export * from './repositories/clients.ts';

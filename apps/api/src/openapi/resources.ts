@@ -207,5 +207,41 @@ export function resourcePaths(resource: ResourceName) {
     },
   };
 
-  return { [`/api/${resource}`]: collection, [`/api/${resource}/{id}`]: item };
+  const history = {
+    parameters: [parameterRef('RecordId')],
+    get: {
+      operationId: `history${name}`,
+      tags: [resource],
+      summary: `Every change of one ${name.toLowerCase()} record, newest first`,
+      description:
+        'Read from the change log and its archive: who (`actor`, `actorName`), when, from which operation (`origin`, the write’s `Idempotency-Key`) and the fields changed against the version before. Deleted records keep their history; a record outside your branches is a 404 like a missing one. Unknown query parameters are refused with a 400.',
+      parameters: [
+        query('cursor', { type: 'string', maxLength: 100 }, '`nextCursor` of the previous page.'),
+        query(
+          'limit',
+          { type: 'integer', minimum: 1, maximum: 200, default: 50 },
+          'Page size, 1 to 200.',
+        ),
+      ],
+      responses: {
+        200: jsonResponse(
+          'one page; `nextCursor` is null on the last',
+          schemaRef('HistoryPage'),
+          contentETag,
+        ),
+        304: notModified(contentETag),
+        ...authenticatedErrors(
+          'the id is not a UUID, or an invalid query parameter (`details.issues` name it)',
+        ),
+        403: errorResponse(roleRefusal('read'), ['forbidden']),
+        404: errorResponse('no such record, or outside your branches', ['not_found']),
+      },
+    },
+  };
+
+  return {
+    [`/api/${resource}`]: collection,
+    [`/api/${resource}/{id}`]: item,
+    [`/api/${resource}/{id}/history`]: history,
+  };
 }

@@ -2,6 +2,7 @@ import {
   changeEventSchema,
   changesPageSchema,
   errorBodySchema,
+  historyPageSchema,
   id,
   type ResourceName,
   resourceNames,
@@ -72,6 +73,7 @@ function outputSchemas() {
   registry.add(changeEventSchema, { id: 'ChangeEvent' });
   registry.add(changesPageSchema, { id: 'ChangesPage' });
   registry.add(snapshotPageSchema, { id: 'SnapshotPage' });
+  registry.add(historyPageSchema, { id: 'HistoryPage' });
   registry.add(healthSchema, { id: 'Health' });
   registry.add(readinessSchema, { id: 'Readiness' });
   registry.add(devUserSchema, { id: 'DevUser' });

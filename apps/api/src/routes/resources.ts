@@ -1,4 +1,10 @@
-import { createRepositories, type Database, type WriteContext } from '@dynapharm/db';
+import {
+  createRepositories,
+  type Database,
+  decodeHistoryCursor,
+  readHistory,
+  type WriteContext,
+} from '@dynapharm/db';
 import { type ResourceName, resourceNames, resourceSchemas, updateActions } from '@dynapharm/types';
 import { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
@@ -22,6 +28,16 @@ const listQuerySchema = z.strictObject({
     .pipe(z.int().min(1).max(500))
     .optional(),
   include_deleted: z.enum(['true', 'false']).optional(),
+});
+
+const historyQuerySchema = z.strictObject({
+  cursor: z.string().max(100).optional(),
+  limit: z
+    .string()
+    .regex(/^\d{1,3}$/, 'an integer between 1 and 200')
+    .transform(Number)
+    .pipe(z.int().min(1).max(200))
+    .default(50),
 });
 
 const versionSchema = z.int().min(1).max(2_147_483_647);
@@ -124,6 +140,23 @@ export function resourcesRouter(db: Database) {
       authorize(principalOf(req), resource, ['read']);
       const record = await repo.get(idParam(req), scopeOf(principalOf(req)));
       sendRecord(res, record);
+    });
+
+    // The record's changes, newest first. Scoped like a read of the record
+    // (another branch's id is a 404, like a missing one), deleted records
+    // included: their history ends with the delete.
+    router.get(`${base}/:id/history`, async (req, res) => {
+      const principal = principalOf(req);
+      authorize(principal, resource, ['read']);
+      const id = idParam(req);
+      const parsed = historyQuerySchema.safeParse(req.query);
+      if (!parsed.success) throw validationError(parsed.error, 'query');
+      const { limit } = parsed.data;
+      const cursor =
+        parsed.data.cursor === undefined ? undefined : decodeHistoryCursor(parsed.data.cursor);
+      await repo.get(id, scopeOf(principal), { includeDeleted: true });
+      const page = await readHistory(db, { resource, id, cursor, limit });
+      res.json({ resource, id, ...page });
     });
 
     router.post(base, async (req, res) => {

@@ -3,31 +3,23 @@ import type pg from 'pg';
 const CHUNK = 5000;
 
 /**
- * Deletes published rows older than the retention window, a chunk per
- * statement, and raises `relay_state.trimmed` in the same statement, so a
- * reader never sees rows gone without the mark that tells it to resync.
- * Returns how many rows went.
+ * Moves published rows older than the retention window from `sync_log` into
+ * the append-only, month-partitioned `sync_log_archive`, a chunk per
+ * statement (`sync_log_trim()`, migration 0007 of `@dynapharm/db`). Each
+ * statement creates the months it needs, deletes the rows, archives them and
+ * raises `relay_state.trimmed` together: a reader never sees rows gone without
+ * the mark that tells it to resync, and a process that dies midway loses no
+ * change. Returns how many rows moved.
  */
 export async function trimLog(client: pg.ClientBase, retentionMs: number): Promise<number> {
   let total = 0;
   for (;;) {
     const { rows } = await client.query<{ n: string }>(
-      `WITH doomed AS (
-         SELECT id FROM sync_log
-          WHERE changed_at < now() - make_interval(secs => $1)
-            AND published_at IS NOT NULL
-          ORDER BY id LIMIT $2
-       ), gone AS (
-         DELETE FROM sync_log s USING doomed WHERE s.id = doomed.id RETURNING s."offset"
-       ), mark AS (
-         UPDATE relay_state SET trimmed = greatest(trimmed, (SELECT max("offset") FROM gone))
-          WHERE id = 1 AND EXISTS (SELECT 1 FROM gone)
-       )
-       SELECT count(*) AS n FROM gone`,
+      'SELECT sync_log_trim($1::double precision, $2::integer) AS n',
       [retentionMs / 1000, CHUNK],
     );
-    const removed = Number(rows[0]?.n ?? 0);
-    total += removed;
-    if (removed < CHUNK) return total;
+    const moved = Number(rows[0]?.n ?? 0);
+    total += moved;
+    if (moved < CHUNK) return total;
   }
 }
