@@ -31,6 +31,10 @@ describe('haproxyConfig', () => {
     expect(config).toContain('acl is_api path_beg /api/');
     expect(config).toContain('acl is_ws path_beg /ws/');
     expect(config).toContain('http-request set-path /stats if { path /ws-stats }');
+    expect(config).toContain('acl is_admin_ui path_beg /admin-ui/');
+    expect(config).toContain(
+      'use_backend gateways if is_ws || is_ws_stats || is_ws_devices || is_admin_ui',
+    );
     expect(config).toContain('http-request set-path /health if { path /api/health }');
     expect(config).toContain('timeout tunnel 1h');
     expect(config).toContain('timeout client-fin');

@@ -16,6 +16,13 @@ export const GATEWAY_STATS_PATH = '/ws-stats';
 /** The gateways' `GET /devices` (a user bearer token decides what it shows) at the front door. */
 export const GATEWAY_DEVICES_PATH = '/ws-devices';
 
+/**
+ * The Socket.IO Admin UI's static files, served by the gateways when it is
+ * enabled (404 otherwise). The UI then connects to namespace `/admin` through
+ * {@link SOCKET_PATH} like any client.
+ */
+export const ADMIN_UI_PATH = '/admin-ui';
+
 /** The API's liveness and readiness, which it serves outside `/api`, at the front door. */
 export const API_HEALTH_PATHS: Readonly<Record<string, string>> = {
   '/api/health': '/health',
@@ -51,6 +58,9 @@ export function routeFor(url: string): Route {
   }
   if (path === GATEWAY_STATS_PATH) return { to: 'gateway-stats', path: withQuery('/stats') };
   if (path === GATEWAY_DEVICES_PATH) return { to: 'gateway', path: withQuery('/devices') };
+  if (path === ADMIN_UI_PATH || path.startsWith(`${ADMIN_UI_PATH}/`)) {
+    return { to: 'gateway', path: withQuery(path) };
+  }
   const health = API_HEALTH_PATHS[path];
   if (health) return { to: 'api', path: withQuery(health) };
   if (path === '/api' || path.startsWith('/api/')) return { to: 'api', path: withQuery(path) };
