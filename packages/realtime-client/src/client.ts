@@ -4,7 +4,13 @@ import {
   type ClientToServerEvents,
   changeEventSchema,
   changesPageSchema,
+  deviceIdSchema,
   type LiveChange,
+  type PresenceMember,
+  type PresenceSnapshot,
+  type PresenceWatch,
+  presenceEventSchema,
+  presenceSnapshotSchema,
   publishableChangeSchema,
   type ServerToClientEvents,
   type SubscribeAck,
@@ -28,6 +34,21 @@ export class CatchUpError extends Error {
 export type ChangeHandler = (data: Record<string, unknown>, event: LiveChange) => void;
 
 const liveChangeSchema = changeEventSchema.or(publishableChangeSchema);
+
+/**
+ * What `on('presence')` reports: a member of a watched branch joined or left,
+ * or the whole list of a branch arrived (after `watchPresence` and after every
+ * reconnect).
+ */
+export type PresenceUpdate =
+  | { type: 'join' | 'leave'; branchId: string; member: PresenceMember }
+  | { type: 'snapshot'; branchId: string; members: PresenceMember[] };
+
+/** Called with the update and the branch's members after it (see {@link RealtimeClient.presence}). */
+export type PresenceHandler = (update: PresenceUpdate, members: PresenceMember[]) => void;
+
+/** A member is a user on a device: its tabs count once. */
+const memberKey = (m: PresenceMember) => JSON.stringify([m.userId, m.deviceId]);
 
 export interface RealtimeClientOptions {
   /** The front door or a gateway (`http://host:8080`); a list is tried in turn for fail-over. */
@@ -93,6 +114,11 @@ export class RealtimeClient {
   private readonly disconnectHandlers = new Set<(reason: string) => void>();
   private readonly resyncHandlers = new Set<(head: number) => void>();
   private readonly channels = new Set<string>();
+  private readonly presenceHandlers = new Set<PresenceHandler>();
+  /** `presence:watch` requests, re-sent after every reconnect (keyed by their JSON). */
+  private readonly presenceWatches = new Map<string, PresenceWatch>();
+  /** Members of each watched branch, by user and device. */
+  private readonly members = new Map<string, Map<string, PresenceMember>>();
   private socket: Socket<ServerToClientEvents, ClientToServerEvents> | undefined;
   private urlIndex = 0;
   private attempt = 0;
@@ -118,6 +144,10 @@ export class RealtimeClient {
     this.opts = options;
     this.urls = Array.isArray(options.wsUrl) ? [...options.wsUrl] : [options.wsUrl];
     if (this.urls.length === 0) throw new Error('RealtimeClient needs at least one wsUrl');
+    if (options.deviceId !== undefined && !deviceIdSchema.safeParse(options.deviceId).success) {
+      // The gateway would refuse every handshake with it.
+      throw new Error('RealtimeClient deviceId must be 8 to 64 letters, digits, "_" or "-"');
+    }
     this.merger = new ChangeMerger(options.initialOffset ?? 0);
     this.started = options.initialOffset !== undefined;
     this.streamEpoch = options.initialEpoch;
@@ -177,20 +207,76 @@ export class RealtimeClient {
     return this.request('unsubscribe', channels);
   }
 
-  /** Listens to `<resource>:<action>` (e.g. `clients:created`) or `*` for every change. */
-  on(event: ChangeEventName | '*', handler: ChangeHandler): this {
+  /**
+   * Listens to `<resource>:<action>` (e.g. `clients:created`), `*` for every
+   * change, or `presence` for who comes and goes in watched branches
+   * ({@link watchPresence}).
+   */
+  on(event: 'presence', handler: PresenceHandler): this;
+  on(event: ChangeEventName | '*', handler: ChangeHandler): this;
+  on(event: ChangeEventName | '*' | 'presence', handler: ChangeHandler | PresenceHandler): this {
+    if (event === 'presence') {
+      this.presenceHandlers.add(handler as PresenceHandler);
+      return this;
+    }
+    const change = handler as ChangeHandler;
     let set = this.handlers.get(event);
     if (!set) {
       set = new Set();
       this.handlers.set(event, set);
     }
-    set.add(handler);
+    set.add(change);
     return this;
   }
 
-  off(event: ChangeEventName | '*', handler: ChangeHandler): this {
-    this.handlers.get(event)?.delete(handler);
+  off(event: 'presence', handler: PresenceHandler): this;
+  off(event: ChangeEventName | '*', handler: ChangeHandler): this;
+  off(event: ChangeEventName | '*' | 'presence', handler: ChangeHandler | PresenceHandler): this {
+    if (event === 'presence') this.presenceHandlers.delete(handler as PresenceHandler);
+    else this.handlers.get(event)?.delete(handler as ChangeHandler);
     return this;
+  }
+
+  /**
+   * Starts `presence` updates of branches and answers who is online in them
+   * (one member per user and device). Branch users may leave `branches` out
+   * (their own branches); admins name them. Remembered across reconnects,
+   * each of which delivers a fresh `snapshot`. Rejects with the gateway's
+   * message when it refuses (another branch, bad ids).
+   */
+  async watchPresence(branches?: string[]): Promise<PresenceSnapshot[]> {
+    const request: PresenceWatch = branches ? { branches: [...branches] } : {};
+    const key = JSON.stringify(request);
+    this.presenceWatches.set(key, request);
+    const socket = this.socket;
+    if (!socket?.connected) return [];
+    try {
+      return await this.sendWatch(socket, request);
+    } catch (err) {
+      this.presenceWatches.delete(key);
+      throw err;
+    }
+  }
+
+  /** Stops `presence` updates of branches (all watched ones when left out) and forgets their members. */
+  async unwatchPresence(branches?: string[]): Promise<void> {
+    const leaving = branches ?? [...this.members.keys()];
+    for (const [key, request] of this.presenceWatches) {
+      if (!branches || request.branches?.some((b) => branches.includes(b))) {
+        this.presenceWatches.delete(key);
+      }
+    }
+    for (const branchId of leaving) this.members.delete(branchId);
+    const socket = this.socket;
+    if (!socket?.connected || leaving.length === 0) return;
+    await socket.timeout(10_000).emitWithAck('presence:unwatch', { branches: leaving });
+  }
+
+  /** Who is online in a watched branch as this client last heard, earliest first. */
+  presence(branchId: string): PresenceMember[] {
+    return [...(this.members.get(branchId)?.values() ?? [])].sort((a, b) =>
+      a.since.localeCompare(b.since),
+    );
   }
 
   onConnect(handler: (info: { replicaId?: string }) => void) {
@@ -247,7 +333,11 @@ export class RealtimeClient {
     const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(url, {
       path: this.opts.path ?? '/ws',
       transports: this.opts.transports ?? ['websocket', 'polling'],
-      auth: token ? { token } : {},
+      auth: {
+        ...(token ? { token } : {}),
+        // Lets the gateway count this device's tabs once in presence.
+        ...(this.opts.deviceId ? { deviceId: this.opts.deviceId } : {}),
+      },
       reconnection: false,
       timeout: 10_000,
       forceNew: true,
@@ -261,6 +351,7 @@ export class RealtimeClient {
     socket.on('server:draining', (info) => {
       this.nextDelayHint = info.reconnectInMs;
     });
+    socket.on('presence', (event) => this.receivePresence(event));
     socket.onAny((name: string, event: unknown) => {
       if (name.includes(':') && !name.startsWith('server:')) this.receive(event);
     });
@@ -287,6 +378,10 @@ export class RealtimeClient {
     this.buffer = [];
     try {
       if (this.channels.size > 0) await this.request('subscribe', [...this.channels]);
+      for (const request of this.presenceWatches.values()) {
+        // Presence never holds up the change stream; a refusal just stops that watch.
+        this.sendWatch(socket, request).catch(() => undefined);
+      }
       await this.catchUp();
     } catch (err) {
       if (socket !== this.socket) return;
@@ -472,6 +567,57 @@ export class RealtimeClient {
       offset: this.lastOffset,
       epoch: this.streamEpoch,
     });
+  }
+
+  private async sendWatch(
+    socket: Socket<ServerToClientEvents, ClientToServerEvents>,
+    request: PresenceWatch,
+  ): Promise<PresenceSnapshot[]> {
+    const answer: unknown = await socket.timeout(10_000).emitWithAck('presence:watch', request);
+    if (answer && typeof answer === 'object' && 'error' in answer) {
+      const { error } = answer as { error: { message?: unknown } };
+      throw new Error(`presence:watch refused: ${String(error.message)}`);
+    }
+    const snapshots = (answer as { snapshots?: unknown } | undefined)?.snapshots;
+    const parsed = presenceSnapshotSchema.array().safeParse(snapshots);
+    if (!parsed.success) throw new Error('presence:watch: the answer is not a list of snapshots');
+    if (socket !== this.socket) return parsed.data;
+    for (const { branchId, members } of parsed.data) {
+      this.members.set(branchId, new Map(members.map((m) => [memberKey(m), m])));
+      this.notifyPresence({ type: 'snapshot', branchId, members });
+    }
+    return parsed.data;
+  }
+
+  private receivePresence(raw: unknown) {
+    const parsed = presenceEventSchema.safeParse(raw);
+    if (!parsed.success) return;
+    const { type, branchId, member } = parsed.data;
+    const members = this.members.get(branchId);
+    // Only branches this client watches (a late event after unwatch is moot).
+    if (!members) return;
+    const key = memberKey(member);
+    if (type === 'join') {
+      // A repeat (the snapshot already had it) keeps the earliest `since`.
+      const known = members.get(key);
+      if (!known || member.since < known.since) members.set(key, member);
+    } else {
+      members.delete(key);
+    }
+    this.notifyPresence({ type, branchId, member });
+  }
+
+  private notifyPresence(update: PresenceUpdate) {
+    const members = this.presence(update.branchId);
+    for (const handler of this.presenceHandlers) {
+      try {
+        handler(update, members);
+      } catch (err) {
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
+    }
   }
 
   private request(name: 'subscribe' | 'unsubscribe', channels: string[]) {
