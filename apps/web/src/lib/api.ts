@@ -1,4 +1,3 @@
-import type { ResourceName } from '@dynapharm/types';
 import { currentToken } from './auth.ts';
 import { API_BASE } from './config.ts';
 
@@ -40,12 +39,6 @@ export async function apiFetch<T>(
   return body as T;
 }
 
-/** A page of a resource list. */
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-}
-
 export interface ListQuery {
   branchId?: string;
   status?: string;
@@ -53,26 +46,4 @@ export interface ListQuery {
   to?: string;
   cursor?: string;
   limit?: number;
-}
-
-export function listResource<T>(resource: ResourceName, query: ListQuery = {}): Promise<Page<T>> {
-  const params = new URLSearchParams();
-  for (const [key, value] of Object.entries(query)) {
-    if (value !== undefined && value !== '') params.set(key, String(value));
-  }
-  const qs = params.toString();
-  return apiFetch<Page<T>>(`/api/${resource}${qs ? `?${qs}` : ''}`);
-}
-
-/** Every row of a resource (small ones: branches, products), following cursors. */
-export async function listAll<T>(resource: ResourceName, query: ListQuery = {}): Promise<T[]> {
-  const all: T[] = [];
-  let cursor: string | undefined;
-  for (let i = 0; i < 50; i++) {
-    const page = await listResource<T>(resource, { ...query, cursor, limit: 500 });
-    all.push(...page.items);
-    if (!page.nextCursor) break;
-    cursor = page.nextCursor;
-  }
-  return all;
 }

@@ -1,11 +1,12 @@
 import type { RealtimeClient } from '@dynapharm/realtime-client';
 import { deleteOtherReplicas, Replica, type ReplicaStatus } from '@dynapharm/replica';
-import { resourceNames } from '@dynapharm/types';
+import { type Branch, resourceNames } from '@dynapharm/types';
 import { createContext, type ReactNode, useContext, useEffect, useState } from 'react';
 import type { Session } from './auth.ts';
 import { currentToken } from './auth.ts';
 import { API_BASE, deviceId, SOCKET_PATH } from './config.ts';
 import { RealtimeProvider } from './realtime.tsx';
+import { useSession } from './session.tsx';
 import { onSignOut } from './sign-out.ts';
 
 interface ReplicaValue {
@@ -59,6 +60,24 @@ export function ReplicaProvider({ session, children }: { session: Session; child
       setClient(undefined);
     };
   }, [userId]);
+
+  // The branch selector lists the branch rows of the replica (offline too).
+  const { receiveBranches } = useSession();
+  useEffect(() => {
+    if (!replica) return;
+    let live = true;
+    const load = () =>
+      replica
+        .query<Branch>('branches', { sort: { by: 'code', dir: 'asc' } })
+        .then(({ items }) => live && receiveBranches(items))
+        .catch((err: Error) => console.warn(`replica: branches: ${err.message}`));
+    void replica.ready.then(load);
+    const off = replica.subscribe('branches', load);
+    return () => {
+      live = false;
+      off();
+    };
+  }, [replica, receiveBranches]);
 
   const scopeKey = `${session.user.role}:${session.user.branches.join(',')}`;
   useEffect(() => {

@@ -1,6 +1,5 @@
 import type { Branch } from '@dynapharm/types';
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useState } from 'react';
-import { listAll } from './api.ts';
 import {
   clearSession,
   type DemoUser,
@@ -11,14 +10,15 @@ import {
 } from './auth.ts';
 import { STORAGE_KEYS } from './config.ts';
 import { runSignOutHooks } from './sign-out.ts';
-import { useOnline } from './use-online.ts';
 
 interface SessionValue {
   session: Session | undefined;
   signIn(token: string, user: DemoUser): void;
   signOut(): void;
-  /** Branches the user may switch between (admins: every branch). */
+  /** Branches the user may switch between (admins: every branch), from the device's replica. */
   branches: Branch[];
+  /** Hands over the branch rows the replica holds (it calls this whenever they change). */
+  receiveBranches(rows: Branch[]): void;
   /** The branch the console works on; `''` means every branch (admins only). */
   branchId: string;
   setBranchId(id: string): void;
@@ -47,7 +47,8 @@ export function useBranchName(): (id: string | null | undefined) => string {
 
 function pickBranch(session: Session | undefined, branches: Branch[], wanted: string | null) {
   if (!session) return '';
-  const allowed = branches.map((b) => b.id);
+  // Before the replica has the branch rows, a user's own token branches are still valid choices.
+  const allowed = isAdminOf(session) ? branches.map((b) => b.id) : session.user.branches;
   if (wanted !== null && (allowed.includes(wanted) || (wanted === '' && isAdminOf(session)))) {
     return wanted;
   }
@@ -62,35 +63,24 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const [branches, setBranches] = useState<Branch[]>([]);
   const [branchId, setBranchIdState] = useState('');
 
-  // Runs again when the network comes back: a console reloaded offline has no branch list yet.
-  const online = useOnline();
   useEffect(() => {
-    if (!session) {
-      setBranches([]);
-      return;
-    }
-    if (!online) {
-      setBranchIdState((current) => current || (session.user.branches[0] ?? ''));
-      return;
-    }
-    let live = true;
-    listAll<Branch>('branches')
-      .then((all) => {
-        if (!live) return;
-        // The token's branches are what the server enforces; admins see all.
-        const visible = isAdminOf(session)
-          ? all
-          : all.filter((b) => session.user.branches.includes(b.id));
-        setBranches(visible);
-        setBranchIdState(pickBranch(session, visible, localStorage.getItem(STORAGE_KEYS.branch)));
-      })
-      .catch(() => {
-        if (live) setBranchIdState(session.user.branches[0] ?? '');
-      });
-    return () => {
-      live = false;
-    };
-  }, [session, online]);
+    setBranches([]);
+    setBranchIdState(pickBranch(session, [], localStorage.getItem(STORAGE_KEYS.branch)));
+  }, [session]);
+
+  // The list comes from the replica, so it is there offline and follows live changes.
+  const receiveBranches = useCallback(
+    (rows: Branch[]) => {
+      if (!session) return;
+      // The token's branches are what the server enforces; admins see all.
+      const visible = isAdminOf(session)
+        ? rows
+        : rows.filter((b) => session.user.branches.includes(b.id));
+      setBranches(visible);
+      setBranchIdState(pickBranch(session, visible, localStorage.getItem(STORAGE_KEYS.branch)));
+    },
+    [session],
+  );
 
   const signIn = useCallback((token: string, user: DemoUser) => {
     saveSession(token, user);
@@ -113,6 +103,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
         signIn,
         signOut,
         branches,
+        receiveBranches,
         branchId,
         setBranchId,
         isAdmin: isAdminOf(session),
