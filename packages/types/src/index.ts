@@ -4,6 +4,7 @@ export * from './env.ts';
 export * from './errors.ts';
 export * from './events.ts';
 export * from './history.ts';
+export * from './ops.ts';
 export * from './permissions.ts';
 export * from './presence.ts';
 export * from './resources/index.ts';

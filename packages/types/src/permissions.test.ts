@@ -5,6 +5,8 @@ import {
   actions,
   can,
   canAll,
+  capabilityRoles,
+  hasCapability,
   permissions,
   resourceActions,
   updateActions,
@@ -100,5 +102,17 @@ describe('updateActions', () => {
       true,
     );
     expect(canAll('admin', 'orders', [])).toBe(false);
+  });
+});
+
+describe('capabilities', () => {
+  it('give the operations status to admins only, and nothing unknown to anyone', () => {
+    expect(hasCapability('admin', 'ops:read')).toBe(true);
+    expect(hasCapability('manager', 'ops:read')).toBe(false);
+    expect(hasCapability('staff', 'ops:read')).toBe(false);
+    expect(hasCapability(undefined, 'ops:read')).toBe(false);
+    expect(hasCapability('admin', 'constructor' as never)).toBe(false);
+    expect(hasCapability('root' as never, 'ops:read')).toBe(false);
+    expect(Object.isFrozen(capabilityRoles['ops:read'])).toBe(true);
   });
 });

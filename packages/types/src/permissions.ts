@@ -100,3 +100,20 @@ export function updateActions(resource: ResourceName, patch: unknown): Action[] 
   }
   return needed;
 }
+
+/**
+ * Things outside the resource matrix, and the roles that may do them. Denied
+ * to every role not listed, like the matrix.
+ *
+ * - `ops:read`: the relay's position and Prometheus' alerts (`GET /api/ops/status`).
+ */
+export const capabilityRoles = Object.freeze({
+  'ops:read': Object.freeze(['admin'] as const satisfies readonly Role[]),
+});
+export type Capability = keyof typeof capabilityRoles;
+
+/** Whether `role` has `capability` (deny by default, as {@link can}). */
+export function hasCapability(role: Role | undefined, capability: Capability): boolean {
+  if (typeof role !== 'string' || !Object.hasOwn(capabilityRoles, capability)) return false;
+  return (capabilityRoles[capability] as readonly string[]).includes(role);
+}
