@@ -5,6 +5,7 @@ import { useSession } from '../lib/session.tsx';
 import { BranchSwitcher } from './branch-switcher.tsx';
 import { ConnectionIndicator } from './connection-indicator.tsx';
 import { OfflineBanner } from './offline-banner.tsx';
+import { PresenceList } from './presence-list.tsx';
 import { QueueBadge } from './queue-badge.tsx';
 import { SyncStatus } from './sync-status.tsx';
 
@@ -19,7 +20,7 @@ const nav: { route: Route; label: string; adminOnly?: boolean }[] = [
   { route: 'operator', label: 'Operator', adminOnly: true },
 ];
 
-/** Header (navigation, branch, connection, queue), offline banner and the page. */
+/** Header (navigation, branch, connection, who is online, queue), offline banner and the page. */
 export function Layout({ route, children }: { route: Route; children: ReactNode }) {
   const { session, signOut, isAdmin } = useSession();
   const confirmedSignOut = useConfirmedSignOut(signOut);
@@ -32,6 +33,7 @@ export function Layout({ route, children }: { route: Route; children: ReactNode 
         <div className="brand">Dynapharm</div>
         <BranchSwitcher />
         <ConnectionIndicator />
+        <PresenceList />
         <QueueBadge />
         <div className="user">
           <span title={session?.user.email}>

@@ -8,5 +8,8 @@
  * await rt.connect();
  * rt.subscribe(['clients']);
  * rt.on('clients:created', (client) => render(client));
+ * // who is online in the user's branches: a snapshot, then joins and leaves
+ * rt.on('presence', (update, members) => showOnline(update.branchId, members));
+ * await rt.watchPresence();
  */
 export * from '@dynapharm/realtime-client';

@@ -1,7 +1,7 @@
 import { deleteOtherReplicas, Replica, type ReplicaOptions } from '@dynapharm/replica';
 import { type ResourceName, roles } from '@dynapharm/types';
 import { decodeJwtPayload } from '../lib/auth.ts';
-import { SOCKET_PATH, STORAGE_KEYS } from '../lib/config.ts';
+import { deviceId, SOCKET_PATH, STORAGE_KEYS } from '../lib/config.ts';
 
 export * from '@dynapharm/replica';
 
@@ -16,6 +16,11 @@ export * from '@dynapharm/replica';
  * import { openReplica } from '/web-modules/replica.js';
  * const replica = await openReplica(['clients']);
  * replica.subscribe('clients', render);
+ * // who is online in a branch (the replica's realtime client):
+ * replica.onRealtime((rt) => {
+ *   rt.on('presence', (update, members) => showOnline(members));
+ *   rt.watchPresence([branchId]);
+ * });
  * const { items } = await replica.query('clients', { branchId, limit: 50 });
  * // sign-out: await replica.destroy();
  */
@@ -37,7 +42,8 @@ export async function openReplica(
     resources,
     token,
     apiUrl: '',
-    clientOptions: { path: SOCKET_PATH },
+    // The console's device id: this page's tabs and the console's count once in presence.
+    clientOptions: { path: SOCKET_PATH, deviceId: deviceId() },
     ...options,
   });
   return replica.start();
