@@ -23,6 +23,10 @@ const appDir = fileURLToPath(new URL('..', import.meta.url));
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 const entry = join(appDir, 'dist/main.js');
 
+// The gateways' Admin UI: this password is published, so only a development cluster accepts it.
+const adminUiPassword = 'admin-ui-suite-password-0123456789';
+const adminUiPasswordHash = '$2b$04$4ZeNy1MSaqRMdi1WUE4RyeWseUIBhmQiAfgpBfgV12g6zbB5X9H1G';
+
 interface ClusterStats {
   replicas: { replicaId: string }[];
   totals: { replicas: number };
@@ -98,6 +102,8 @@ describe.each(frontDoors)('local cluster with the %s front door', (frontDoor) =>
         GATEWAY_REPLICAS: '3',
         DRAIN_TIMEOUT_MS: '3000',
         DRAIN_SPREAD_MS: '500',
+        ADMIN_UI_ENABLED: 'true',
+        ADMIN_UI_PASSWORD_HASH: adminUiPasswordHash,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -236,6 +242,36 @@ describe.each(frontDoors)('local cluster with the %s front door', (frontDoor) =>
         setTimeout(() => reject(new Error('no server:hello')), 10_000);
       });
       expect(hello.replicaId).toMatch(/^gw-[12]$/);
+    } finally {
+      socket.close();
+    }
+  });
+
+  it('serves the Admin UI and lets it reach every replica through the front door', async () => {
+    const page = await fetch(`${base}/admin-ui/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<title>Socket.IO Admin UI</title>');
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self';");
+    expect(page.headers.get('x-frame-options')).toBe('DENY');
+
+    const admin = (auth: Record<string, string>) =>
+      io(`${base}/admin`, { path: '/ws', transports: ['websocket'], reconnection: false, auth });
+    const refused = admin({ username: 'admin', password: 'not-the-password' });
+    try {
+      const error = await new Promise<Error>((resolve) => refused.once('connect_error', resolve));
+      expect(error.message).toBe('invalid credentials');
+    } finally {
+      refused.close();
+    }
+    const socket = admin({ username: 'admin', password: adminUiPassword });
+    try {
+      const seen = new Set<string>();
+      socket.on('server_stats', (stats: { serverId: string }) => seen.add(stats.serverId));
+      await eventually(
+        async () => [...seen].sort(),
+        (ids) => ids.join() === 'gw-1,gw-2',
+        8_000,
+      );
     } finally {
       socket.close();
     }
