@@ -18,6 +18,7 @@ import { buildOpenApi } from './openapi.ts';
 import { changesRouter } from './routes/changes.ts';
 import { devAuthRouter } from './routes/dev-auth.ts';
 import { healthRouter } from './routes/health.ts';
+import { opsRouter, type PrometheusSource } from './routes/ops.ts';
 import { resourcesRouter } from './routes/resources.ts';
 import { snapshotRouter } from './routes/snapshot.ts';
 
@@ -43,6 +44,10 @@ export interface AppDeps {
   isDraining: () => boolean;
   /** Called after every successful write (the relay is woken by it). */
   onCommitted?: () => void;
+  /** Prometheus whose alerts `GET /api/ops/status` shows (`PROMETHEUS_URL`); unset: not configured. */
+  prometheus?: PrometheusSource;
+  /** The relay's advisory lock id, when not the default. */
+  relayLockId?: number;
 }
 
 /** Builds the Express app; no listening, no process state (tests mount several). */
@@ -131,6 +136,10 @@ export function createApp(deps: AppDeps): Express {
   if (deps.onCommitted) api.use(afterWrite(deps.onCommitted));
   api.use('/changes', changesRouter(deps.db));
   api.use('/snapshot', snapshotRouter(deps.db));
+  api.use(
+    '/ops',
+    opsRouter({ pool: deps.pool, prometheus: deps.prometheus, relayLockId: deps.relayLockId }),
+  );
   api.use(resourcesRouter(deps.db));
 
   app.use('/api', api);

@@ -62,6 +62,10 @@ const apiOwn = envFragment({
   AUTH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(60),
   IDEMPOTENCY_KEY_TTL_HOURS: z.coerce.number().min(0.01).default(24),
   TRUST_PROXY: trustProxy.default(false),
+  /** Prometheus whose alerts `GET /api/ops/status` shows; unset: "not configured". */
+  PROMETHEUS_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** A Prometheus answer slower than this is reported as unavailable. */
+  PROMETHEUS_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(2000),
 });
 
 /** The API's environment: its own variables and the fragments of the packages it runs. */

@@ -39,7 +39,8 @@ export type ApiConfig = Pick<
   | 'RELAY_BATCH_SIZE'
   | 'SYNC_LOG_RETENTION_DAYS'
   | 'TRUST_PROXY'
->;
+> &
+  Partial<Pick<Env, 'PROMETHEUS_URL' | 'PROMETHEUS_TIMEOUT_MS'>>;
 
 export interface ApiServerOptions {
   config: ApiConfig;
@@ -104,6 +105,15 @@ export function createApiServer({
     isLeader: () => relay.isLeader(),
     isDraining: () => draining,
     onCommitted: () => commits.signal(),
+    ...(config.PROMETHEUS_URL
+      ? {
+          prometheus: {
+            url: config.PROMETHEUS_URL,
+            timeoutMs: config.PROMETHEUS_TIMEOUT_MS ?? 2000,
+          },
+        }
+      : {}),
+    ...(relayOverrides?.lockId === undefined ? {} : { relayLockId: relayOverrides.lockId }),
   });
   let http: Server | undefined;
   let stopExpiry: (() => void) | undefined;

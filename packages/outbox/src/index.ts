@@ -9,5 +9,6 @@ export * from './epoch.ts';
 export * from './read-changes.ts';
 export * from './relay/env.ts';
 export * from './relay/relay.ts';
+export * from './relay/status.ts';
 export * from './relay/trim.ts';
 export * from './schema.ts';

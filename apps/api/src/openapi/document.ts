@@ -2,7 +2,14 @@ import { resourceNames } from '@dynapharm/types';
 import { headers, parameters, responses } from './common.ts';
 import { resourcePaths } from './resources.ts';
 import { componentSchemas } from './schemas.ts';
-import { authPaths, changesPath, documentPath, healthPaths, snapshotPath } from './service.ts';
+import {
+  authPaths,
+  changesPath,
+  documentPath,
+  healthPaths,
+  opsPath,
+  snapshotPath,
+} from './service.ts';
 
 const description = [
   'Branch-scoped REST API of Dynapharm Realtime. Every answer carries `x-request-id`.',
@@ -19,6 +26,7 @@ export function buildOpenApi() {
     ...authPaths,
     ...changesPath,
     ...snapshotPath,
+    ...opsPath,
   };
   for (const resource of resourceNames) Object.assign(paths, resourcePaths(resource));
   return {

@@ -4,6 +4,7 @@ import {
   errorBodySchema,
   historyPageSchema,
   id,
+  opsStatusSchema,
   type ResourceName,
   resourceNames,
   resourceSchemas,
@@ -74,6 +75,7 @@ function outputSchemas() {
   registry.add(changesPageSchema, { id: 'ChangesPage' });
   registry.add(snapshotPageSchema, { id: 'SnapshotPage' });
   registry.add(historyPageSchema, { id: 'HistoryPage' });
+  registry.add(opsStatusSchema, { id: 'OpsStatus' });
   registry.add(healthSchema, { id: 'Health' });
   registry.add(readinessSchema, { id: 'Readiness' });
   registry.add(devUserSchema, { id: 'DevUser' });

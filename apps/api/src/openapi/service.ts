@@ -220,3 +220,20 @@ export const snapshotPath = {
     },
   },
 };
+
+export const opsPath = {
+  '/api/ops/status': {
+    get: {
+      operationId: 'opsStatus',
+      tags: ['operations'],
+      summary: 'The relay’s position and lag, and the alerts Prometheus holds (admins)',
+      description:
+        'The relay part is read from PostgreSQL in one statement: whether an API process holds the relay lock, `relay_state`’s epoch and head, the offset up to which every change was confirmed published, the changes not yet given an offset, and the lag (changes not yet sent, age of the oldest). `alerts` comes from Prometheus’ `/api/v1/alerts` when `PROMETHEUS_URL` is set (`not_configured` otherwise); a Prometheus that fails or is slower than `PROMETHEUS_TIMEOUT_MS` is reported as `unavailable` with a reason, never as an error of this route. Requires the `ops:read` capability (admins). No query parameters.',
+      responses: {
+        ...conditional('the operations status', schemaRef('OpsStatus')),
+        ...authenticatedErrors('unknown query parameter'),
+        403: errorResponse('your role may not read the operations status', ['forbidden']),
+      },
+    },
+  },
+};
