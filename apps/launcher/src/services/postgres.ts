@@ -1,6 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  archiveFlags,
+  type BackupLayout,
+  backupLayout,
+  type Owner,
+  prepareBackupDirs,
+} from '../backup/local-backup.ts';
 import { type ManagedChild, startChild, tailOf } from '../process/child.ts';
 import { freePort } from '../process/net.ts';
 import { type EmbeddedBinaries, placeForPostgresUser } from './postgres-access.ts';
@@ -16,6 +23,8 @@ export interface EmbeddedPostgresHandle {
   clusterDir: string;
   /** What was done to run it as root (binaries or data moved), for the operator. */
   notes: string[];
+  /** Where its WAL archive and base backups live (`pnpm backup`). */
+  backups: BackupLayout;
 }
 
 export interface EmbeddedPostgresOptions {
@@ -27,6 +36,8 @@ export interface EmbeddedPostgresOptions {
   /** As root, where what the `postgres` user cannot reach goes (see postgres-access.ts). */
   relocationRoot?: string;
   binaries?: EmbeddedBinaries;
+  /** Server settings for this start only (a restore's recovery target). */
+  extraFlags?: string[];
 }
 
 /** What the helper process is started with. */
@@ -36,6 +47,9 @@ export interface EmbeddedPostgresPlan {
   cwd: string;
   clusterDir: string;
   notes: string[];
+  backups: BackupLayout;
+  /** Who PostgreSQL runs as when the launcher is root (files it must own). */
+  owner?: Owner;
 }
 
 /** Decides where the cluster lives and how it runs (moving things first when root needs to). */
@@ -56,18 +70,23 @@ export async function planEmbeddedPostgres(
   const relocated = placement?.relocated ? placement : undefined;
   if (!relocated) mkdirSync(pgDir, { recursive: true });
   const clusterDir = relocated?.dataDir ?? pgDir;
+  const owner = placement ? { uid: placement.user.uid, gid: placement.user.gid } : undefined;
+  // Every start archives WAL, so `pnpm restore` can reach any moment after a base backup.
+  const backups = backupLayout(clusterDir);
+  prepareBackupDirs(backups, owner);
   const config: PostgresServerConfig = {
     dataDir: clusterDir,
     port: await freePort(),
     user: 'postgres',
     password: options.password,
     database: 'dynapharm',
+    flags: [...archiveFlags(backups), ...(options.extraFlags ?? [])],
     ...(relocated && {
       runAs: { nativeDir: relocated.nativeDir, uid: relocated.user.uid, gid: relocated.user.gid },
     }),
   };
   const cwd = relocated ? dirname(clusterDir) : options.dataDir;
-  return { config, cwd, clusterDir, notes: placement?.notes ?? [] };
+  return { config, cwd, clusterDir, notes: placement?.notes ?? [], backups, owner };
 }
 
 /**
@@ -77,7 +96,7 @@ export async function planEmbeddedPostgres(
 export async function startEmbeddedPostgres(
   options: EmbeddedPostgresOptions,
 ): Promise<EmbeddedPostgresHandle> {
-  const { config, cwd, clusterDir, notes } = await planEmbeddedPostgres(options);
+  const { config, cwd, clusterDir, notes, backups } = await planEmbeddedPostgres(options);
   const child = startChild({
     name: 'postgres',
     command: process.execPath,
@@ -110,5 +129,5 @@ export async function startEmbeddedPostgres(
     throw new Error(`embedded PostgreSQL failed: ${reason}\n${tailOf(child.logFile)}`);
   }
   // The IPC channel stays open: its closing tells the helper the launcher is gone.
-  return { url: urlOf(config), child, clusterDir, notes };
+  return { url: urlOf(config), child, clusterDir, notes, backups };
 }
