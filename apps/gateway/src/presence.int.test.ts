@@ -267,6 +267,20 @@ describe('presence across three gateways', () => {
     }
   });
 
+  it('works the same on the sharded adapter (SPUBLISH)', async () => {
+    const sharded = await startCluster(2, { presenceTtlMs: ttlMs, bus: { adapter: 'sharded' } });
+    try {
+      const watching = await watcher(sharded, 0, 'w7', [branchA]);
+      const other = await online(sharded, 1, 'sharded', [branchA], 'sharded-device');
+      await eventually(() => expect(of(watching.events, 'sharded')).toEqual(['join']));
+      expect(userIds(await watch(watching.socket, {}))).toEqual(['sharded', 'w7']);
+      other.close();
+      await eventually(() => expect(of(watching.events, 'sharded')).toEqual(['join', 'leave']));
+    } finally {
+      await sharded.close();
+    }
+  });
+
   it('announces the leaves of a gateway that closes cleanly at once', async () => {
     const own = await startCluster(2, { presenceTtlMs: 60_000 });
     try {
