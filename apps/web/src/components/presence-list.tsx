@@ -2,40 +2,9 @@ import type { PresenceHandler } from '@dynapharm/realtime-client';
 import type { PresenceMember } from '@dynapharm/types';
 import { useEffect, useMemo, useState } from 'react';
 import { formatDateTime } from '../lib/format.ts';
+import { onlineUsers } from '../lib/presence.ts';
 import { useRealtime } from '../lib/realtime.tsx';
 import { useSession } from '../lib/session.tsx';
-
-/** One person in the list: their devices merged, online since the earliest. */
-interface OnlineUser {
-  userId: string;
-  name: string;
-  role: string;
-  since: string;
-  devices: number;
-}
-
-/** Members are per user and device; people are per user. */
-export function onlineUsers(members: readonly PresenceMember[]): OnlineUser[] {
-  const byUser = new Map<string, OnlineUser>();
-  for (const m of members) {
-    const known = byUser.get(m.userId);
-    if (known) {
-      known.devices += 1;
-      if (m.since < known.since) known.since = m.since;
-    } else {
-      byUser.set(m.userId, {
-        userId: m.userId,
-        name: m.name ?? m.userId,
-        role: m.role,
-        since: m.since,
-        devices: 1,
-      });
-    }
-  }
-  return [...byUser.values()].sort(
-    (a, b) => a.since.localeCompare(b.since) || a.name.localeCompare(b.name),
-  );
-}
 
 const clock = (iso: string) => formatDateTime(iso).slice(11);
 
