@@ -84,10 +84,15 @@ const systemPackages = {
       onPath('redis-server') || (command === 'start' && Boolean(process.env.REDIS_URL)),
   },
   procps: { why: '`ps`, used by the fault tests', present: () => onPath('ps') },
+  prometheus: {
+    why: 'the alert tests of the API and the operator page',
+    // Where @dynapharm/testkit's startPrometheus looks for it.
+    present: () => existsSync(process.env.PROMETHEUS_BIN || '/usr/bin/prometheus'),
+  },
 };
 const packagesFor = {
   start: ['haproxy', 'redis-server'],
-  test: ['chromium', 'haproxy', 'redis-server', 'procps'],
+  test: ['chromium', 'haproxy', 'redis-server', 'procps', 'prometheus'],
 };
 
 /** Installs what `command` needs and is missing: as root on Debian itself, else it says how. */
