@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import { DeviceLag } from '../components/device-lag.tsx';
+import { OpsStatusPanel } from '../components/ops-status.tsx';
 import { Sparkline } from '../components/sparkline.tsx';
 import { GATEWAY_STATS_URL } from '../lib/config.ts';
 import { formatDateTime } from '../lib/format.ts';
@@ -101,11 +102,8 @@ export function OperatorPage() {
           </tbody>
         </table>
       </div>
+      <OpsStatusPanel />
       <DeviceLag />
-      <p className="hint">
-        Relay lag is not shown: it lives on the API's <code>/metrics</code>, which the front door
-        does not expose to browsers.
-      </p>
     </section>
   );
 }
