@@ -210,6 +210,58 @@ describe('docker compose cluster behind HAProxy', () => {
     expect(polling.troubles).toEqual([]);
   });
 
+  it('archives WAL continuously into pgBackRest, keeps a backup and exports its age', async () => {
+    const inBackup = (args: string[]) => stack.compose(['exec', '-T', 'backup', ...args], 90_000);
+    // The backup service takes the first full backup as soon as it starts.
+    const info = await eventually(
+      async () => {
+        const stanzas = JSON.parse(await inBackup(['pgbackrest', '--output=json', 'info'])) as {
+          status: { code: number; message: string };
+          backup: { type: string; timestamp: { stop: number } }[];
+        }[];
+        return stanzas[0]?.backup.some((b) => b.type === 'full') ? stanzas[0] : undefined;
+      },
+      'a full backup in the pgBackRest repository',
+      120_000,
+      2_000,
+    );
+    expect(info.status.message).toBe('ok');
+
+    // A write, then `pgbackrest check`: it switches the WAL segment and fails
+    // unless archive_command delivered it into the repository.
+    await createClient('Compose Backup');
+    await inBackup(['pgbackrest', 'check']);
+    const archiver = await stack.compose(
+      [
+        'exec',
+        '-T',
+        'postgres',
+        'sh',
+        '-c',
+        'psql -U "$POSTGRES_USER" -d "$POSTGRES_DB" -XAt -c "SELECT archived_count, failed_count FROM pg_stat_archiver"',
+      ],
+      30_000,
+    );
+    const [archived = 0] = archiver.trim().split('|').map(Number);
+    expect(archived).toBeGreaterThan(0);
+
+    // What the backup-age alert scrapes, from inside the network.
+    const metrics = await inBackup([
+      'busybox',
+      'wget',
+      '-qO-',
+      'http://127.0.0.1:9187/metrics.txt',
+    ]);
+    const value = (name: string) =>
+      Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(metrics)?.[1] ?? Number.NaN);
+    const newest = Math.max(...info.backup.map((b) => b.timestamp.stop));
+    expect(value('dynapharm_backup_last_success_timestamp_seconds')).toBeGreaterThanOrEqual(newest);
+    expect(value('dynapharm_backup_last_success_timestamp_seconds')).toBeGreaterThan(
+      suiteStarted / 1000 - 60,
+    );
+    expect(value('dynapharm_wal_archive_last_success_timestamp_seconds')).toBeGreaterThan(0);
+  });
+
   it('keeps a polling-only client on its replica for 30 s of long-polls', async () => {
     const polling = await connectRaw(['polling']);
     const replica = polling.hellos[0];
