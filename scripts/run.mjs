@@ -85,14 +85,19 @@ const systemPackages = {
   },
   procps: { why: '`ps`, used by the fault tests', present: () => onPath('ps') },
   prometheus: {
-    why: 'the alert tests of the API and the operator page',
+    why: 'the alert tests of the API and the operator page; `promtool` checks and unit-tests the Prometheus rules (tests/monitoring)',
     // Where @dynapharm/testkit's startPrometheus looks for it.
-    present: () => existsSync(process.env.PROMETHEUS_BIN || '/usr/bin/prometheus'),
+    present: () =>
+      existsSync(process.env.PROMETHEUS_BIN || '/usr/bin/prometheus') && onPath('promtool'),
+  },
+  'prometheus-alertmanager': {
+    why: '`amtool`, which checks the Alertmanager configuration (tests/monitoring)',
+    present: () => onPath('amtool'),
   },
 };
 const packagesFor = {
   start: ['haproxy', 'redis-server'],
-  test: ['chromium', 'haproxy', 'redis-server', 'procps', 'prometheus'],
+  test: ['chromium', 'haproxy', 'redis-server', 'procps', 'prometheus', 'prometheus-alertmanager'],
 };
 
 /** Installs what `command` needs and is missing: as root on Debian itself, else it says how. */
