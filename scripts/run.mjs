@@ -94,10 +94,29 @@ const systemPackages = {
     why: '`amtool`, which checks the Alertmanager configuration (tests/monitoring)',
     present: () => onPath('amtool'),
   },
+  'postgresql-15': {
+    why: 'PostgreSQL 15 run as a local process by the backup and restore tests (tests/backup)',
+    // Where tests/backup's lab looks for it.
+    present: () =>
+      existsSync(join(process.env.PG_BINDIR || '/usr/lib/postgresql/15/bin', 'postgres')),
+  },
+  pgbackrest: {
+    why: 'WAL archiving, backups and point-in-time restores in the backup tests (tests/backup)',
+    present: () => onPath('pgbackrest'),
+  },
 };
 const packagesFor = {
   start: ['haproxy', 'redis-server'],
-  test: ['chromium', 'haproxy', 'redis-server', 'procps', 'prometheus', 'prometheus-alertmanager'],
+  test: [
+    'chromium',
+    'haproxy',
+    'redis-server',
+    'procps',
+    'prometheus',
+    'prometheus-alertmanager',
+    'postgresql-15',
+    'pgbackrest',
+  ],
 };
 
 /** Installs what `command` needs and is missing: as root on Debian itself, else it says how. */
