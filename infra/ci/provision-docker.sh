@@ -7,9 +7,11 @@
 #      when they are missing,
 #   2. starts dockerd in the background when no daemon answers,
 #   3. builds a Debian bookworm base image with debootstrap (cached tarball),
-#   4. builds postgres / redis / haproxy stand-ins from Debian packages, and a
-#      node stand-in from the host's own Node binary (the base of the app
-#      images in infra/docker/Dockerfile),
+#   4. builds postgres / redis / haproxy stand-ins from Debian packages, the
+#      monitoring stand-ins (prometheus, alertmanager, redis / postgres / node
+#      exporters) from Debian's prometheus* packages, and a node stand-in from
+#      the host's own Node binary (the base of the app images in
+#      infra/docker/Dockerfile),
 #   5. prints the resulting image names.
 #
 # Usage:
@@ -45,7 +47,7 @@ case "${1:-}" in
   --env) MODE="env" ;;
   "") ;;
   --mirrors) MODE="mirrors" ;;
-  -h|--help) sed -n '2,39p' "$0"; exit 0 ;;
+  -h|--help) sed -n '2,41p' "$0"; exit 0 ;;
   *) echo "provision-docker.sh: unknown argument '$1' (expected nothing, --env or --mirrors)" >&2; exit 2 ;;
 esac
 
@@ -59,6 +61,11 @@ POSTGRES_IMAGE="dynapharm/postgres:15"
 REDIS_IMAGE="dynapharm/redis:7"
 HAPROXY_IMAGE="dynapharm/haproxy:2"
 NODE_IMAGE="dynapharm/node:lts"
+PROMETHEUS_IMAGE="dynapharm/prometheus:2"
+ALERTMANAGER_IMAGE="dynapharm/alertmanager:0"
+REDIS_EXPORTER_IMAGE="dynapharm/redis-exporter:1"
+POSTGRES_EXPORTER_IMAGE="dynapharm/postgres-exporter:0"
+NODE_EXPORTER_IMAGE="dynapharm/node-exporter:1"
 HASH_LABEL="org.dynapharm.context-hash"
 # Bump when the rootfs customisation below changes, so the cached tarball is redone.
 ROOTFS_RECIPE_VERSION="1"
@@ -423,6 +430,11 @@ build_stand_in() {
 build_stand_in "$POSTGRES_IMAGE" "$STAND_INS_DIR/postgres"
 build_stand_in "$REDIS_IMAGE" "$STAND_INS_DIR/redis"
 build_stand_in "$HAPROXY_IMAGE" "$STAND_INS_DIR/haproxy"
+build_stand_in "$PROMETHEUS_IMAGE" "$STAND_INS_DIR/prometheus"
+build_stand_in "$ALERTMANAGER_IMAGE" "$STAND_INS_DIR/alertmanager"
+build_stand_in "$REDIS_EXPORTER_IMAGE" "$STAND_INS_DIR/redis-exporter"
+build_stand_in "$POSTGRES_EXPORTER_IMAGE" "$STAND_INS_DIR/postgres-exporter"
+build_stand_in "$NODE_EXPORTER_IMAGE" "$STAND_INS_DIR/node-exporter"
 
 # The node stand-in carries the host's Node binary, so its build context is
 # assembled outside the repository; the binary is part of the context hash, so
@@ -460,9 +472,16 @@ if [ "$MODE" = env ]; then
   echo "export REDIS_IMAGE=$REDIS_IMAGE"
   echo "export HAPROXY_IMAGE=$HAPROXY_IMAGE"
   echo "export NODE_IMAGE=$NODE_IMAGE"
+  echo "export PROMETHEUS_IMAGE=$PROMETHEUS_IMAGE"
+  echo "export ALERTMANAGER_IMAGE=$ALERTMANAGER_IMAGE"
+  echo "export REDIS_EXPORTER_IMAGE=$REDIS_EXPORTER_IMAGE"
+  echo "export POSTGRES_EXPORTER_IMAGE=$POSTGRES_EXPORTER_IMAGE"
+  echo "export NODE_EXPORTER_IMAGE=$NODE_EXPORTER_IMAGE"
   echo "export TESTCONTAINERS_RYUK_DISABLED=true"
 else
-  for img in "$BASE_IMAGE" "$POSTGRES_IMAGE" "$REDIS_IMAGE" "$HAPROXY_IMAGE" "$NODE_IMAGE"; do
+  for img in "$BASE_IMAGE" "$POSTGRES_IMAGE" "$REDIS_IMAGE" "$HAPROXY_IMAGE" "$NODE_IMAGE" \
+    "$PROMETHEUS_IMAGE" "$ALERTMANAGER_IMAGE" "$REDIS_EXPORTER_IMAGE" "$POSTGRES_EXPORTER_IMAGE" \
+    "$NODE_EXPORTER_IMAGE"; do
     printf '%-28s %s\n' "$img" "$("$DOCKER" image inspect -f '{{ .Id }} {{ .Size }}' "$img" | awk '{ printf "%s %.0fMB", substr($1, 8, 12), $2 / 1000000 }')"
   done
 fi
