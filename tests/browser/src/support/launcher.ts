@@ -72,7 +72,10 @@ export function buildCluster(): void {
  * Starts the launcher on free ports with a temporary data dir, against the int
  * stack's Redis and a fresh database of its own, and waits until it says it is up.
  */
-export async function startCluster(): Promise<RunningCluster> {
+export async function startCluster(
+  /** Extra environment for the launcher and the apps it starts (e.g. `PROMETHEUS_URL`). */
+  extraEnv: Record<string, string> = {},
+): Promise<RunningCluster> {
   const database: IsolatedDatabase = await createTestDatabase();
   const dataDir = mkdtempSync(join(tmpdir(), 'browser-int-'));
   const gatewayBase = await freePortRange(20);
@@ -99,6 +102,7 @@ export async function startCluster(): Promise<RunningCluster> {
       DRAIN_TIMEOUT_MS: '2000',
       DRAIN_SPREAD_MS: '300',
       CHILD_LOG_LEVEL: 'warn',
+      ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
