@@ -27,9 +27,16 @@ export function loggedAtOf(packet: unknown): number | undefined {
   return Number.isNaN(at) ? undefined : at;
 }
 
+/** Whether a broadcast packet is a `presence` event (not counted as a change event). */
+export function isPresencePacket(packet: unknown): boolean {
+  const data = (packet as { data?: unknown } | null)?.data;
+  return Array.isArray(data) && data[0] === 'presence';
+}
+
 /**
  * The bus's Socket.IO adapter (the relay publishes through the same one),
- * counting events and deliveries. `onDelivered` gets, for each relayed change
+ * counting events and deliveries (presence joins and leaves are not counted:
+ * they are not changes). `onDelivered` gets, for each relayed change
  * written to at least one local socket, the seconds since it was logged.
  */
 export function createCountingAdapter(
@@ -57,16 +64,22 @@ export function createCountingAdapter(
     // where the packet of the coming `apply` can be seen.
     const encode = Reflect.get(adapter, '_encode') as AdapterEncode | undefined;
     let loggedAt: number | undefined;
+    let presence = false;
     if (typeof encode === 'function') {
       Reflect.set(adapter, '_encode', (packet: unknown, options: unknown) => {
         loggedAt = loggedAtOf(packet);
+        presence = isPresencePacket(packet);
         return encode.call(adapter, packet, options);
       });
     }
     const counted: AdapterApply = (broadcast, callback) => {
-      counts.events++;
       const at = loggedAt;
       loggedAt = undefined;
+      if (presence) {
+        presence = false;
+        return apply.call(adapter, broadcast, callback);
+      }
+      counts.events++;
       let copies = 0;
       apply.call(adapter, broadcast, (socket) => {
         copies++;
