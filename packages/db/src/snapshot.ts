@@ -43,7 +43,8 @@ const cursorSchema = z.strictObject({
   e: epoch,
   r: z.array(z.enum(resourceNames)).min(1).max(resourceNames.length),
   i: z.int().min(0),
-  l: z.uuid().nullable(),
+  // Any id PostgreSQL stores as uuid (imported rows need not be RFC 9562 versions).
+  l: z.guid().nullable(),
 });
 
 export function encodeSnapshotCursor(cursor: SnapshotCursor): string {
