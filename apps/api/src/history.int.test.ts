@@ -238,10 +238,11 @@ describe('record history', () => {
     expect(mixed[0]?.changes).toEqual([{ field: 'notes', before: '', after: 'after the trim' }]);
   });
 
-  it('refuses UPDATE, DELETE and TRUNCATE on the archive', async () => {
+  it('refuses UPDATE, DELETE and TRUNCATE on the archive; an operator drops whole months', async () => {
     const { id } = await editedClient();
+    // A month no other test of this file uses, so dropping it below touches only this record.
     await t.api.pool.query(
-      `UPDATE sync_log SET published_at = now(), changed_at = now() - interval '45 days'
+      `UPDATE sync_log SET published_at = now(), changed_at = now() - interval '400 days'
         WHERE record_id = $1`,
       [id],
     );
@@ -276,6 +277,15 @@ describe('record history', () => {
       [id],
     );
     expect(actors.rows.map((r) => r.actor)).not.toContain('forger');
+
+    // The procedure of docs/operations.md: detach the month, then drop it.
+    const month = rows[0]?.part;
+    await t.api.pool.query(`ALTER TABLE sync_log_archive DETACH PARTITION ${month}`);
+    await t.api.pool.query(`DROP TABLE ${month}`);
+    expect(await count()).toBe(0);
+    const { status, body } = await history('clients', id, admin);
+    expect(status).toBe(200);
+    expect((body as HistoryPage).items).toEqual([]);
   });
 
   it('answers a user of another branch exactly as for a missing id', async () => {

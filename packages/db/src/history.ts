@@ -53,7 +53,8 @@ const unchangingOrBookkeeping = new Set([
 
 /**
  * The fields that differ between two consecutive versions of a record in the
- * API shape, by field name. `before` null means the create.
+ * API shape, by field name. `before` null means the create, which lists its
+ * non-empty fields.
  */
 export function diffVersions(
   before: Record<string, unknown> | null,
@@ -66,7 +67,8 @@ export function diffVersions(
     const was = before === null ? null : (before[field] ?? null);
     const now = after[field] ?? null;
     if (before !== null && isDeepStrictEqual(was, now)) continue;
-    if (before === null && now === null) continue;
+    // A create lists what it set: empty fields (null, '') say nothing.
+    if (before === null && (now === null || now === '')) continue;
     changes.push({ field, before: was, after: now });
   }
   return changes;

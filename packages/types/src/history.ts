@@ -32,7 +32,7 @@ export const historyEntrySchema = z.object({
   /**
    * Fields that differ from the previous version (`version`, `updatedAt` and
    * `lastSyncedAt`, which every write moves, and the immutable `id` and
-   * `createdAt` left out); a create lists its non-null fields against null.
+   * `createdAt` left out); a create lists its non-empty fields against null.
    * Null when the previous version is no longer on record.
    */
   changes: z.array(fieldChangeSchema).nullable(),

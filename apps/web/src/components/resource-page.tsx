@@ -11,6 +11,7 @@ import { useResourceList } from '../lib/use-resource-list.ts';
 import { type Column, DataTable } from './data-table.tsx';
 import { Dialog } from './dialog.tsx';
 import type { FieldSpec } from './field.tsx';
+import { HistoryPanel } from './history-panel.tsx';
 import { Pager } from './pager.tsx';
 import { ResourceForm } from './resource-form.tsx';
 
@@ -42,7 +43,9 @@ export function ResourcePage<T extends VersionedRow>(props: ResourcePageProps<T>
   const list = useResourceList<T>(resource, query);
   const { queue } = useQueue();
   const [editing, setEditing] = useState<Editing<T>>();
+  const [historyOf, setHistoryOf] = useState<{ id: string; title: string }>();
   const close = () => setEditing(undefined);
+  const labels = Object.fromEntries(fields.map((f) => [f.name, f.label]));
   const current =
     editing?.mode === 'edit' ? list.rows.find((r) => r.id === editing.row.id) : undefined;
   const staleBy =
@@ -80,6 +83,14 @@ export function ResourcePage<T extends VersionedRow>(props: ResourcePageProps<T>
                 Edit
               </button>
             ) : null}
+            {row.version > 0 ? (
+              <button
+                type="button"
+                onClick={() => setHistoryOf({ id: row.id, title: recordTitle(singular, row) })}
+              >
+                History
+              </button>
+            ) : null}
           </>
         )}
       />
@@ -89,6 +100,14 @@ export function ResourcePage<T extends VersionedRow>(props: ResourcePageProps<T>
         loading={list.loading}
         onPrev={list.prev}
         onNext={list.next}
+      />
+
+      <HistoryPanel
+        resource={resource}
+        id={historyOf?.id}
+        title={historyOf?.title ?? singular}
+        labels={labels}
+        onClose={() => setHistoryOf(undefined)}
       />
 
       <Dialog
@@ -142,4 +161,13 @@ export function ResourcePage<T extends VersionedRow>(props: ResourcePageProps<T>
       </Dialog>
     </section>
   );
+}
+
+/** "client Amina Okello": the singular and the row's name, code or date when it has one. */
+function recordTitle(singular: string, row: object): string {
+  const r = row as Record<string, unknown>;
+  const name = [r.fullName, r.name, r.code, r.reportDate].find(
+    (v): v is string => typeof v === 'string' && v !== '',
+  );
+  return name ? `${singular} ${name}` : singular;
 }
