@@ -267,6 +267,25 @@ describe('presence across three gateways', () => {
     }
   });
 
+  it('registers its users again when Redis lost the keys (a restart without persistence)', async () => {
+    const watching = await watcher(cluster, 0, 'w8', [branchA]);
+    await online(cluster, 1, 'kept', [branchA], 'kept-device');
+    await eventually(() => expect(of(watching.events, 'kept')).toEqual(['join']));
+    const redis = new Redis(cluster.redisUrl);
+    try {
+      const keys = presenceKeys(cluster.prefix, branchA);
+      await redis.del(keys.members, keys.leases);
+    } finally {
+      redis.disconnect();
+    }
+    // The next renewal finds its lease gone and writes its members again.
+    await eventually(
+      async () => expect(userIds(await watch(watching.socket, {}))).toEqual(['kept', 'w8']),
+      ttlMs,
+    );
+    await eventually(() => expect(of(watching.events, 'kept')).toEqual(['join', 'join']));
+  });
+
   it('works the same on the sharded adapter (SPUBLISH)', async () => {
     const sharded = await startCluster(2, { presenceTtlMs: ttlMs, bus: { adapter: 'sharded' } });
     try {
