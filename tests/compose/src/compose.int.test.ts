@@ -1,8 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { RealtimeClient } from '@dynapharm/realtime-client';
 import type { ChangeEvent, ClientToServerEvents, ServerToClientEvents } from '@dynapharm/types';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createStack, eventually, type Stack, sleep } from './stack.ts';
+import { createStack, eventually, repoRoot, type Stack, sleep } from './stack.ts';
 
 // The containerised cluster of docker-compose.yml, driven only through its
 // front door (HAProxy): the API under /api, three gateway replicas under /ws
@@ -11,6 +13,8 @@ import { createStack, eventually, type Stack, sleep } from './stack.ts';
 
 const PORT = Number(process.env.COMPOSE_TEST_PORT ?? 18080);
 const PROJECT = process.env.COMPOSE_TEST_PROJECT ?? 'dynapharm-ci';
+const PROMETHEUS_PORT = Number(process.env.COMPOSE_TEST_PROMETHEUS_PORT ?? 19090);
+const ALERTMANAGER_PORT = Number(process.env.COMPOSE_TEST_ALERTMANAGER_PORT ?? 19093);
 
 let stack: Stack;
 let base: string;
@@ -60,6 +64,25 @@ async function gatewayStats(): Promise<{
 
 async function clusterReplicas(): Promise<number> {
   return (await gatewayStats()).totals.replicas;
+}
+
+/** A Prometheus HTTP API answer (`/api/v1/...`) through its published port. */
+async function prometheusApi<T>(path: string): Promise<T> {
+  const res = await fetch(`${stack.prometheus}/api/v1/${path}`, {
+    signal: AbortSignal.timeout(10_000),
+  });
+  const body = (await res.json()) as { status: string; data: T };
+  if (body.status !== 'success') throw new Error(`${path}: ${JSON.stringify(body)}`);
+  return body.data;
+}
+
+/** The value of a PromQL query that yields one sample, or undefined. */
+async function promValue(query: string): Promise<number | undefined> {
+  const data = await prometheusApi<{ result: { value: [number, string] }[] }>(
+    `query?query=${encodeURIComponent(query)}`,
+  );
+  const [first] = data.result;
+  return first === undefined ? undefined : Number(first.value[1]);
 }
 
 interface Recorded {
@@ -112,7 +135,13 @@ async function connectRaw(transports: ('websocket' | 'polling')[]): Promise<Reco
 }
 
 beforeAll(async () => {
-  stack = await createStack({ project: PROJECT, frontDoorPort: PORT, gateways: 3 });
+  stack = await createStack({
+    project: PROJECT,
+    frontDoorPort: PORT,
+    gateways: 3,
+    prometheusPort: PROMETHEUS_PORT,
+    alertmanagerPort: ALERTMANAGER_PORT,
+  });
   base = stack.frontDoor;
   // Leftovers of an interrupted run would hold the port and the volume.
   await stack.down();
@@ -260,6 +289,77 @@ describe('docker compose cluster behind HAProxy', () => {
       suiteStarted / 1000 - 60,
     );
     expect(value('dynapharm_wal_archive_last_success_timestamp_seconds')).toBeGreaterThan(0);
+  });
+
+  it('has Prometheus scrape every target up, the rules loaded and the Alertmanager wired', async () => {
+    // Every job of infra/prometheus/prometheus.yml, each replica of the API and
+    // the gateways found through Docker's DNS, all up (the gateways with the
+    // metrics token).
+    const jobs = ['api', 'gateway', 'redis', 'postgres', 'node', 'backup', 'haproxy'];
+    const targets = await eventually(
+      async () => {
+        const data = await prometheusApi<{
+          activeTargets: { labels: { job: string; instance: string }; health: string }[];
+        }>('targets?state=active');
+        const up = data.activeTargets.filter((t) => t.health === 'up');
+        const byJob = (job: string) => up.filter((t) => t.labels.job === job).length;
+        if (byJob('gateway') !== 3) return undefined;
+        if (jobs.some((job) => byJob(job) === 0)) return undefined;
+        if (up.length !== data.activeTargets.length) return undefined;
+        return data.activeTargets;
+      },
+      'every Prometheus target up',
+      120_000,
+      1_000,
+    ).catch(async (err) => {
+      const data = await prometheusApi<unknown>('targets?state=active').catch((e) => e);
+      throw new Error(`${(err as Error).message}\n${JSON.stringify(data, null, 1)}`);
+    });
+    expect(new Set(targets.map((t) => t.labels.job))).toEqual(
+      new Set([...jobs, 'alertmanager', 'prometheus']),
+    );
+
+    // The rule files of infra/prometheus/rules, every rule evaluated without error.
+    const alertsFile = readFileSync(join(repoRoot, 'infra/prometheus/rules/alerts.yml'), 'utf8');
+    const alertCount = alertsFile.match(/^ {6}- alert: /gm)?.length ?? 0;
+    const groups = await eventually(
+      async () => {
+        const data = await prometheusApi<{
+          groups: { name: string; rules: { type: string; health: string; lastError?: string }[] }[];
+        }>('rules');
+        const rules = data.groups.flatMap((g) => g.rules);
+        return rules.length > 0 && rules.every((r) => r.health === 'ok') ? data.groups : undefined;
+      },
+      'every rule evaluated (health ok)',
+      60_000,
+      1_000,
+    );
+    expect(groups.map((g) => g.name)).toEqual(
+      expect.arrayContaining(['dynapharm-recording', 'dynapharm-relay', 'dynapharm-storage']),
+    );
+    const alerting = groups.flatMap((g) => g.rules).filter((r) => r.type === 'alerting');
+    expect(alerting).toHaveLength(alertCount);
+
+    const managers = await prometheusApi<{ activeAlertmanagers: unknown[] }>('alertmanagers');
+    expect(managers.activeAlertmanagers).toHaveLength(1);
+
+    // What the alerts read is there: one relay leader, the volumes' free
+    // space, the backup age, and the latency of the write an earlier test made.
+    expect(await promValue('dynapharm:relay_leaders:sum')).toBe(1);
+    const volumes = await prometheusApi<{ result: { metric: { volume: string } }[] }>(
+      `query?query=${encodeURIComponent('dynapharm:volume_free:ratio')}`,
+    );
+    expect(volumes.result.map((r) => r.metric.volume).sort()).toEqual(['pgbackrest', 'pgdata']);
+    expect(await promValue('sum(gateway_commit_to_client_seconds_count)')).toBeGreaterThan(0);
+    expect(await promValue('dynapharm:relay_publish_lag:max')).toBe(0);
+
+    // Both UIs are published on 127.0.0.1 only.
+    expect((await stack.compose(['port', 'prometheus', '9090'])).trim()).toBe(
+      `127.0.0.1:${PROMETHEUS_PORT}`,
+    );
+    expect((await stack.compose(['port', 'alertmanager', '9093'])).trim()).toBe(
+      `127.0.0.1:${ALERTMANAGER_PORT}`,
+    );
   });
 
   it('keeps a polling-only client on its replica for 30 s of long-polls', async () => {

@@ -14,6 +14,8 @@ export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '../../..'
 export interface Stack {
   /** `http://127.0.0.1:<FRONT_DOOR_PORT>`. */
   frontDoor: string;
+  /** Prometheus's UI and API, `http://127.0.0.1:<PROMETHEUS_PORT>`. */
+  prometheus: string;
   /** The `docker compose` / `docker-compose` command line in use. */
   command: string;
   /** Runs `<compose> -p <project> <args>` with the stack's environment; rejects on failure. */
@@ -35,6 +37,9 @@ export interface StackOptions {
   project: string;
   frontDoorPort: number;
   gateways: number;
+  /** Host ports of Prometheus and Alertmanager (127.0.0.1). */
+  prometheusPort: number;
+  alertmanagerPort: number;
 }
 
 async function answers(cmd: string, args: string[]) {
@@ -96,6 +101,13 @@ function stackEnv(opts: StackOptions): NodeJS.ProcessEnv {
     FRONT_DOOR_BIND: '127.0.0.1',
     ALLOWED_ORIGINS: `${origin},http://127.0.0.1:${opts.frontDoorPort}`,
     FRONT_DOOR_PORT: String(opts.frontDoorPort),
+    PROMETHEUS_BIND: '127.0.0.1',
+    PROMETHEUS_PORT: String(opts.prometheusPort),
+    PROMETHEUS_RETENTION: '1d',
+    ALERTMANAGER_BIND: '127.0.0.1',
+    ALERTMANAGER_PORT: String(opts.alertmanagerPort),
+    ALERTMANAGER_CONFIG: join(repoRoot, 'infra/alertmanager/alertmanager.yml'),
+    PROMETHEUS_URL: '',
     GATEWAY_REPLICAS: String(opts.gateways),
     HAPROXY_CONFIG: join(repoRoot, 'infra/haproxy/haproxy.cfg'),
     REDIS_KEY_PREFIX: 'socket.io',
@@ -131,6 +143,7 @@ export async function createStack(opts: StackOptions): Promise<Stack> {
 
   return {
     frontDoor: `http://127.0.0.1:${opts.frontDoorPort}`,
+    prometheus: `http://127.0.0.1:${opts.prometheusPort}`,
     command: [cmd, ...prefix].join(' '),
     compose,
     async containers(service) {
