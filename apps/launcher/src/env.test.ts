@@ -37,6 +37,19 @@ describe('loadSettings', () => {
     expect(() => loadSettings({ API_PORT: '8080' })).toThrow(/same port as FRONT_DOOR_PORT/);
     expect(() => loadSettings({ API_PORT: '8090' })).toThrow(/gateway range 8081-8100/);
   });
+
+  it('runs no Prometheus unless MONITORING asks, and checks its ports only then', () => {
+    expect(loadSettings({}).env).toMatchObject({
+      MONITORING: false,
+      PROMETHEUS_PORT: 9090,
+      ALERTMANAGER_PORT: 9093,
+    });
+    expect(loadSettings({ PROMETHEUS_PORT: '3000' }).env.MONITORING).toBe(false);
+    expect(() => loadSettings({ MONITORING: 'true', PROMETHEUS_PORT: '3000' })).toThrow(
+      /PROMETHEUS_PORT: same port as API_PORT/,
+    );
+    expect(() => loadSettings({ MONITORING: 'maybe' })).toThrow(/MONITORING/);
+  });
 });
 
 describe('inheritedEnv', () => {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defineEnv, EnvError, envFragment } from '@dynapharm/types';
+import { defineEnv, EnvError, envFlag, envFragment } from '@dynapharm/types';
 import { z } from 'zod';
 
 export { EnvError };
@@ -46,6 +46,15 @@ const launcherOwn = envFragment(
       .string()
       .regex(/^[\w.:-]{1,100}$/, 'letters, digits, ".", ":", "_" or "-" (max 100)')
       .optional(),
+    /**
+     * Also run Debian's Prometheus and Alertmanager against the cluster, with
+     * the rules of infra/prometheus (docs/operations.md). Off by default.
+     */
+    MONITORING: envFlag.default(false),
+    /** Prometheus's UI and API on 127.0.0.1 (with MONITORING). */
+    PROMETHEUS_PORT: port.default(9090),
+    /** Alertmanager's UI and API on 127.0.0.1 (with MONITORING). */
+    ALERTMANAGER_PORT: port.default(9093),
     /** Log level of the API and gateways (their logs go to `<data dir>/logs`). */
     CHILD_LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
@@ -59,6 +68,10 @@ const launcherOwn = envFragment(
       ['WEB_PORT', env.WEB_PORT],
     ];
     if (env.HAPROXY_STATS_PORT !== 0) fixed.push(['HAPROXY_STATS_PORT', env.HAPROXY_STATS_PORT]);
+    if (env.MONITORING) {
+      fixed.push(['PROMETHEUS_PORT', env.PROMETHEUS_PORT]);
+      fixed.push(['ALERTMANAGER_PORT', env.ALERTMANAGER_PORT]);
+    }
     const gwFirst = env.GATEWAY_BASE_PORT;
     const gwLast = env.GATEWAY_BASE_PORT + MAX_REPLICAS - 1;
     if (gwLast > 65535) {

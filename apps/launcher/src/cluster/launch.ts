@@ -13,6 +13,7 @@ import { GATEWAY_STATS_PATH } from '../front-door/routes.ts';
 import { type ManagedChild, startChild, tailOf } from '../process/child.ts';
 import { canListen, findExecutable, waitForHttp } from '../process/net.ts';
 import type { Progress } from '../progress.ts';
+import { type Monitoring, startMonitoring } from '../services/monitoring.ts';
 import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from '../services/postgres.ts';
 import { redactUrl, resolveRedis } from '../services/redis.ts';
 import {
@@ -26,7 +27,7 @@ import {
 } from '../state.ts';
 import { statusPage } from '../web/status-page.ts';
 import { hasWebBuild, STATUS_PATH, startWebServer } from '../web/web-server.ts';
-import { createGatewayFleet } from './gateways.ts';
+import { createGatewayFleet, gatewayTarget } from './gateways.ts';
 
 export interface LaunchOptions {
   settings: LauncherSettings;
@@ -71,7 +72,14 @@ export async function launch(options: LaunchOptions): Promise<LaunchedCluster> {
   }
   if (previous) {
     const killed = killLeftovers(previous, (pid) =>
-      commandLineIncludes(pid, ['gateway', 'api', 'postgres', 'haproxy', 'redis-server']),
+      commandLineIncludes(pid, [
+        'gateway',
+        'api',
+        'postgres',
+        'haproxy',
+        'redis-server',
+        'prometheus',
+      ]),
     );
     if (killed.length > 0)
       progress.line(`  cleaned up after a launcher that did not stop: ${killed.join(', ')}`);
@@ -105,6 +113,12 @@ export async function launch(options: LaunchOptions): Promise<LaunchedCluster> {
   if (haproxyBinary && env.HAPROXY_STATS_PORT > 0) {
     ports.push(['HAPROXY_STATS_PORT', env.HAPROXY_STATS_PORT]);
   }
+  if (env.MONITORING) {
+    ports.push(
+      ['PROMETHEUS_PORT', env.PROMETHEUS_PORT],
+      ['ALERTMANAGER_PORT', env.ALERTMANAGER_PORT],
+    );
+  }
   for (const [name, port] of ports) {
     if (!(await canListen(port))) {
       throw new LaunchError(
@@ -125,6 +139,7 @@ export async function launch(options: LaunchOptions): Promise<LaunchedCluster> {
   let postgres: ManagedChild | undefined;
   let embedded: EmbeddedPostgresHandle | undefined;
   let frontDoor: FrontDoor | undefined;
+  let monitoring: Monitoring | undefined;
   let web: Server | undefined;
   let control: Server | undefined;
   let stopping = false;
@@ -265,6 +280,31 @@ export async function launch(options: LaunchOptions): Promise<LaunchedCluster> {
       ...prefix,
     };
 
+    if (env.MONITORING) {
+      // Before the API, which reads its alerts for the Operator page.
+      monitoring = await progress.step(
+        `Prometheus :${env.PROMETHEUS_PORT}, Alertmanager :${env.ALERTMANAGER_PORT}`,
+        async () => {
+          const started = await startMonitoring({
+            path: options.processEnv.PATH ?? '',
+            dataDir,
+            logDir,
+            repoRoot,
+            env: childEnv,
+            apiPort: env.API_PORT,
+            prometheusPort: env.PROMETHEUS_PORT,
+            alertmanagerPort: env.ALERTMANAGER_PORT,
+            gateways: Array.from({ length: options.replicas }, (_, i) =>
+              gatewayTarget(env.GATEWAY_BASE_PORT, i),
+            ),
+          });
+          extras.push(...started.children);
+          return started;
+        },
+        () => 'infra/prometheus rules; alerts stay in Alertmanager',
+      );
+    }
+
     await progress.step(`API :${env.API_PORT}`, async () => {
       const child = startChild({
         name: 'api',
@@ -279,6 +319,7 @@ export async function launch(options: LaunchOptions): Promise<LaunchedCluster> {
           AUTH_MODE: 'dev',
           // Only the front door (on this machine) talks to it.
           TRUST_PROXY: 'true',
+          ...(monitoring ? { PROMETHEUS_URL: monitoring.prometheusUrl } : {}),
         },
         logFile: join(logDir, 'api.log'),
       });
@@ -361,7 +402,11 @@ export async function launch(options: LaunchOptions): Promise<LaunchedCluster> {
       port: env.CONTROL_PORT,
       token: controlToken,
       handlers: {
-        scale: (n) => fleet.scale(n),
+        scale: async (n) => {
+          const count = await fleet.scale(n);
+          monitoring?.setGateways(fleet.targets());
+          return count;
+        },
         ...(embedded && {
           backup: async () => {
             const pg = embedded as EmbeddedPostgresHandle;
@@ -395,11 +440,17 @@ export async function launch(options: LaunchOptions): Promise<LaunchedCluster> {
     throw err;
   }
 
-  printSummary(options, frontDoorUrl, logDir, frontDoor?.kind === 'haproxy');
+  printSummary(options, frontDoorUrl, logDir, frontDoor?.kind === 'haproxy', monitoring);
   return { stop, kill, failed };
 }
 
-function printSummary(options: LaunchOptions, url: string, logDir: string, haproxy: boolean) {
+function printSummary(
+  options: LaunchOptions,
+  url: string,
+  logDir: string,
+  haproxy: boolean,
+  monitoring: Monitoring | undefined,
+) {
   const { progress, settings } = options;
   const { env } = settings;
   const byRole = new Map<string, string[]>();
@@ -414,6 +465,10 @@ function printSummary(options: LaunchOptions, url: string, logDir: string, hapro
   progress.line(`  gateway stats    ${url}${GATEWAY_STATS_PATH}   (page: ${url}${STATUS_PATH})`);
   if (haproxy && env.HAPROXY_STATS_PORT > 0) {
     progress.line(`  HAProxy stats    http://127.0.0.1:${env.HAPROXY_STATS_PORT}/`);
+  }
+  if (monitoring) {
+    progress.line(`  Prometheus       ${monitoring.prometheusUrl}/   (alerts: /alerts)`);
+    progress.line(`  Alertmanager     ${monitoring.alertmanagerUrl}/`);
   }
   progress.line(`  logs             ${logDir}/`);
   progress.line('');
