@@ -196,6 +196,8 @@ export function createPresence(redis: Redis, options: PresenceOptions) {
   }
   const run = redis as unknown as Scripted;
   const local = new Map<string, Map<string, LocalMember>>();
+  /** Branches where this gateway's first add succeeded: a lease missing there has expired. */
+  const leased = new Set<string>();
   const bySocket = new Map<string, { branches: readonly string[]; identity: string }>();
   // Redis operations of one member run in order (connect, disconnect, connect…).
   const queues = new Map<string, Promise<void>>();
@@ -227,6 +229,7 @@ export function createPresence(redis: Redis, options: PresenceOptions) {
         identity,
         JSON.stringify(member),
       );
+      if (local.has(branchId)) leased.add(branchId);
       if (fresh === 1) announce('join', branchId, member);
     });
 
@@ -256,9 +259,12 @@ export function createPresence(redis: Redis, options: PresenceOptions) {
         )) as [number, ...unknown[]];
         announceLeft(branchId, left);
         if (alive === 1) return;
-        // The lease ran out (this process stalled, or Redis lost its data):
-        // write the members again; those the branch had lost join again.
-        logger.warn({ branchId }, 'presence lease had expired; announcing local members again');
+        // The lease ran out (this process stalled, or Redis lost its data), or
+        // the first add has not landed yet (Redis was away): write the members
+        // again; those the branch had lost join again, the others are no-ops.
+        if (leased.has(branchId)) {
+          logger.warn({ branchId }, 'presence lease had expired; announcing local members again');
+        }
         await Promise.all(
           [...members.entries()].map(([identity, m]) => add(branchId, identity, m.member)),
         );
@@ -316,7 +322,10 @@ export function createPresence(redis: Redis, options: PresenceOptions) {
         mine.sockets.delete(socketId);
         if (mine.sockets.size > 0) continue;
         members.delete(entry.identity);
-        if (members.size === 0) local.delete(branchId);
+        if (members.size === 0) {
+          local.delete(branchId);
+          leased.delete(branchId);
+        }
         if (!stopped) void remove(branchId, entry.identity, mine.member);
       }
     },
@@ -353,6 +362,7 @@ export function createPresence(redis: Redis, options: PresenceOptions) {
       clearInterval(timer);
       const branches = [...local.keys()];
       local.clear();
+      leased.clear();
       bySocket.clear();
       if (redis.status === 'ready') {
         await Promise.allSettled([...queues.values()]);
