@@ -52,7 +52,10 @@ describe('Socket.IO Admin UI behind the front door', () => {
 
       await page.getByLabel('Password').fill(password);
       await page.getByRole('button', { name: 'Connect' }).click();
-      await page.getByText(/^connected$/i).first().waitFor({ timeout: 15_000 });
+      await page
+        .getByText(/^connected$/i)
+        .first()
+        .waitFor({ timeout: 15_000 });
       await page.locator('.v-navigation-drawer').getByText('Servers').click();
       const ids = () => page.locator('tbody tr td:first-child').allInnerTexts();
       await expect
