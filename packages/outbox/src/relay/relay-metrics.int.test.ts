@@ -24,13 +24,37 @@ afterAll(async () => {
 function recordingMetrics() {
   const seen = { leader: 0, head: -1, published: -1, backlog: -1, errors: 0, sent: 0 };
   const metrics: RelayMetrics = {
-    relayPublished: { inc: (n = 1) => void (seen.sent += n) },
+    relayPublished: {
+      inc: (n = 1) => {
+        seen.sent += n;
+      },
+    },
     relayLag: { observe: () => {} },
-    relayErrors: { inc: () => void (seen.errors += 1) },
-    relayBacklog: { set: (n) => void (seen.backlog = n) },
-    relayLeader: { set: (n) => void (seen.leader = n) },
-    relayHead: { set: (n) => void (seen.head = n) },
-    relayPublishedOffset: { set: (n) => void (seen.published = n) },
+    relayErrors: {
+      inc: () => {
+        seen.errors += 1;
+      },
+    },
+    relayBacklog: {
+      set: (n) => {
+        seen.backlog = n;
+      },
+    },
+    relayLeader: {
+      set: (n) => {
+        seen.leader = n;
+      },
+    },
+    relayHead: {
+      set: (n) => {
+        seen.head = n;
+      },
+    },
+    relayPublishedOffset: {
+      set: (n) => {
+        seen.published = n;
+      },
+    },
   };
   return { seen, metrics };
 }
