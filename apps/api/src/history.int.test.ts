@@ -238,6 +238,46 @@ describe('record history', () => {
     expect(mixed[0]?.changes).toEqual([{ field: 'notes', before: '', after: 'after the trim' }]);
   });
 
+  it('loses nothing when the move fails midway: the delete is undone with the archive insert', async () => {
+    const { id } = await editedClient();
+    await t.api.pool.query(
+      `UPDATE sync_log SET published_at = now(), changed_at = '2020-01-15T12:00:00Z'
+        WHERE record_id = $1`,
+      [id],
+    );
+    // A table that is not a partition holds January 2020's name: the archive
+    // has no month for these rows and their insert fails after the delete ran.
+    await t.api.pool.query('CREATE TABLE sync_log_archive_y2020m01 (id bigint)');
+    const trimmedBefore = (await t.api.pool.query('SELECT trimmed FROM relay_state')).rows[0];
+    const client = await t.api.pool.connect();
+    try {
+      await expect(trimLog(client, 30 * 24 * 3600 * 1000)).rejects.toThrow(/partition/);
+    } finally {
+      client.release();
+    }
+    const live = await t.api.pool.query('SELECT 1 FROM sync_log WHERE record_id = $1', [id]);
+    expect(live.rowCount).toBe(4);
+    expect((await t.api.pool.query('SELECT trimmed FROM relay_state')).rows[0]).toEqual(
+      trimmedBefore,
+    );
+    expect(((await history('clients', id, admin)).body as HistoryPage).items).toHaveLength(4);
+
+    await t.api.pool.query('DROP TABLE sync_log_archive_y2020m01');
+    const again = await t.api.pool.connect();
+    try {
+      expect(await trimLog(again, 30 * 24 * 3600 * 1000)).toBeGreaterThanOrEqual(4);
+    } finally {
+      again.release();
+    }
+    const items = ((await history('clients', id, admin)).body as HistoryPage).items;
+    expect(items.map((e) => [e.version, e.archived])).toEqual([
+      [4, true],
+      [3, true],
+      [2, true],
+      [1, true],
+    ]);
+  });
+
   it('refuses UPDATE, DELETE and TRUNCATE on the archive; an operator drops whole months', async () => {
     const { id } = await editedClient();
     // A month no other test of this file uses, so dropping it below touches only this record.
