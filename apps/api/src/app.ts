@@ -40,6 +40,8 @@ export interface AppDeps {
   authRateLimitPerMinute?: number;
   /** Express `trust proxy`: false, a hop count, or trusted proxy addresses/subnets. */
   trustProxy?: false | number | string[];
+  /** `/metrics` wants this bearer token when set. */
+  metricsToken?: string;
   isLeader: () => boolean;
   isDraining: () => boolean;
   /** Called after every successful write (the relay is woken by it). */
@@ -81,6 +83,7 @@ export function createApp(deps: AppDeps): Express {
       pool: deps.pool,
       redis: deps.redis,
       registry: deps.metrics.registry,
+      metricsToken: deps.metricsToken,
       isLeader: deps.isLeader,
       isDraining: deps.isDraining,
     }),

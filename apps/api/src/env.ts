@@ -66,6 +66,8 @@ const apiOwn = envFragment({
   PROMETHEUS_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** A Prometheus answer slower than this is reported as unavailable. */
   PROMETHEUS_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(2000),
+  /** Bearer token `/metrics` requires when set (compose sets the gateways' one). */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 });
 
 /** The API's environment: its own variables and the fragments of the packages it runs. */

@@ -39,6 +39,7 @@ export type ApiConfig = Pick<
   | 'RELAY_BATCH_SIZE'
   | 'SYNC_LOG_RETENTION_DAYS'
   | 'TRUST_PROXY'
+  | 'METRICS_TOKEN'
 > &
   Partial<Pick<Env, 'PROMETHEUS_URL' | 'PROMETHEUS_TIMEOUT_MS'>>;
 
@@ -102,6 +103,7 @@ export function createApiServer({
     readRateLimitPerMinute: config.READ_RATE_LIMIT_PER_MINUTE,
     authRateLimitPerMinute: config.AUTH_RATE_LIMIT_PER_MINUTE,
     trustProxy: config.TRUST_PROXY,
+    metricsToken: config.METRICS_TOKEN,
     isLeader: () => relay.isLeader(),
     isDraining: () => draining,
     onCommitted: () => commits.signal(),

@@ -45,7 +45,10 @@ export function buildOpenApi() {
       responses,
       headers,
       parameters,
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+        metricsToken: { type: 'http', scheme: 'bearer', description: 'the `METRICS_TOKEN`' },
+      },
     },
   };
 }

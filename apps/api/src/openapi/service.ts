@@ -54,7 +54,9 @@ export const healthPaths = {
       operationId: 'metrics',
       tags: ['operations'],
       summary: 'Prometheus metrics in the text exposition format',
-      security: publicAccess,
+      description:
+        'Open unless the API has `METRICS_TOKEN`; then it must come as `Authorization: Bearer`.',
+      security: [{}, { metricsToken: [] }],
       responses: {
         200: {
           description: 'the current metrics',
@@ -62,6 +64,9 @@ export const healthPaths = {
           content: { 'text/plain': { schema: { type: 'string' } } },
         },
         304: notModified(contentETag),
+        401: errorResponse('`METRICS_TOKEN` is set and the request does not carry it', [
+          'unauthorized',
+        ]),
       },
     },
   },

@@ -1,7 +1,21 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { Router } from 'express';
 import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
 import type { Registry } from 'prom-client';
+import { HttpError } from '../http/errors.ts';
+
+/**
+ * Whether an `Authorization` header carries `expected` as its bearer token.
+ * Both sides are hashed first, so the comparison takes the same time whatever
+ * the length.
+ */
+function carriesBearer(header: string | undefined, expected: string): boolean {
+  const given = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')?.[1];
+  if (given === undefined) return false;
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}
 
 const withTimeout = <T>(p: Promise<T>, ms: number) =>
   Promise.race([
@@ -9,11 +23,15 @@ const withTimeout = <T>(p: Promise<T>, ms: number) =>
     new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), ms).unref()),
   ]);
 
-/** Liveness (`/health`), readiness against PostgreSQL and Redis (`/ready`), Prometheus (`/metrics`). */
+/**
+ * Liveness (`/health`), readiness against PostgreSQL and Redis (`/ready`),
+ * Prometheus (`/metrics`, behind `metricsToken` when set).
+ */
 export function healthRouter(deps: {
   pool: Pool;
   redis: Redis;
   registry: Registry;
+  metricsToken?: string;
   isLeader: () => boolean;
   isDraining: () => boolean;
 }) {
@@ -42,7 +60,13 @@ export function healthRouter(deps: {
       relayLeader: deps.isLeader(),
     });
   });
-  router.get('/metrics', async (_req, res) => {
+  router.get('/metrics', async (req, res) => {
+    if (
+      deps.metricsToken !== undefined &&
+      !carriesBearer(req.headers.authorization, deps.metricsToken)
+    ) {
+      throw new HttpError(401, 'unauthorized', 'send the metrics token as Authorization: Bearer');
+    }
     res.type(deps.registry.contentType).send(await deps.registry.metrics());
   });
   return router;
