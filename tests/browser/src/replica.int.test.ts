@@ -139,6 +139,10 @@ describe('the device replica in the console', () => {
       await row(page, offlineName).and(page.locator('[data-sync="pending"]')).waitFor();
       await page.getByTestId('as-of').waitFor();
       expect(await page.getByText(/Could not load/).count()).toBe(0);
+      // The branch selector lists the branch from the device's copy, too.
+      await expect
+        .poll(() => page.getByLabel('Branch').locator('option:checked').textContent())
+        .toContain('Kampala');
       await page.screenshot({ path: join(docsImages, 'offline-reload.png') });
 
       await context.setOffline(false);
@@ -213,6 +217,105 @@ describe('the device replica in the console', () => {
       await context.close();
     }
   }, 120_000);
+
+  it('a device offline for a day catches up by changes, and by a snapshot only beyond retention', async () => {
+    const tab = await openConsole(browser, cluster.baseUrl, 'Nairobi Pharmacy Staff');
+    const { page, context } = tab;
+    const requests = { snapshot: 0, changes: 0 };
+    page.on('request', (req) => {
+      const path = new URL(req.url()).pathname;
+      if (path === '/api/snapshot') requests.snapshot++;
+      if (path === '/api/changes') requests.changes++;
+    });
+    const nairobi =
+      (
+        await db.query<{ branches: string[] }>(
+          "SELECT branches FROM users WHERE id = 'staff-nairobi'",
+        )
+      ).rows[0]?.branches[0] ?? '';
+    // A day of the branch's work, made elsewhere while the device is away:
+    // new clients, every client edited several times, some removed.
+    const busyDay = async (label: string) => {
+      await db.query(
+        `INSERT INTO clients (id, branch_id, full_name)
+         SELECT gen_random_uuid(), $1, $2 || ' client ' || n FROM generate_series(1, 300) AS n`,
+        [nairobi, label],
+      );
+      for (let round = 0; round < 5; round++) {
+        await db.query(
+          `UPDATE clients SET notes = $2 || ' round ' || $3 WHERE branch_id = $1 AND deleted_at IS NULL`,
+          [nairobi, label, round],
+        );
+      }
+      await db.query(
+        `UPDATE clients SET deleted_at = now() WHERE id IN (
+           SELECT id FROM clients WHERE branch_id = $1 AND deleted_at IS NULL ORDER BY id LIMIT 25)`,
+        [nairobi],
+      );
+    };
+    /** The stream's head once the relay numbered and published everything committed. */
+    const head = async () => {
+      await expect
+        .poll(
+          async () =>
+            (await db.query('SELECT 1 FROM sync_log WHERE published_at IS NULL LIMIT 1')).rowCount,
+          { timeout: 30_000 },
+        )
+        .toBe(0);
+      return Number(
+        (await db.query<{ head: string }>('SELECT head FROM relay_state')).rows[0]?.head ?? 0,
+      );
+    };
+    const deviceClients = async () =>
+      ((await deviceRows(page, 'staff-nairobi')) ?? [])
+        .filter((r) => r.resource === 'clients')
+        .map((r) => `${r.id}@${r.version}`)
+        .sort();
+    const goOffline = async () => {
+      await context.setOffline(true);
+      await page.getByTestId('connection').and(page.locator('[data-state="offline"]')).waitFor();
+    };
+    try {
+      await expect.poll(() => devicePosition(page, 'staff-nairobi')).toBeDefined();
+      const left = (await devicePosition(page, 'staff-nairobi'))?.offset ?? 0;
+
+      await goOffline();
+      await busyDay('Away');
+      const missed = await head();
+      expect(missed - left).toBeGreaterThan(1_500);
+      requests.snapshot = 0;
+      requests.changes = 0;
+      await context.setOffline(false);
+      await expect
+        .poll(async () => (await devicePosition(page, 'staff-nairobi'))?.offset ?? 0, {
+          timeout: 60_000,
+        })
+        .toBeGreaterThanOrEqual(missed);
+      expect(await deviceClients()).toEqual(await serverClients('staff-nairobi'));
+      expect(requests).toMatchObject({ snapshot: 0 });
+      expect(requests.changes).toBeGreaterThan(0);
+
+      // Away longer than the log keeps: the changes it missed are trimmed, so it
+      // cannot catch up by changes and takes a new snapshot instead.
+      await goOffline();
+      await busyDay('Long away');
+      await head();
+      await db.query('SELECT sync_log_trim(0, 1000000)');
+      requests.snapshot = 0;
+      await context.setOffline(false);
+      await expect.poll(() => requests.snapshot, { timeout: 60_000 }).toBeGreaterThan(0);
+      await expect
+        .poll(async () => (await devicePosition(page, 'staff-nairobi'))?.offset ?? 0, {
+          timeout: 60_000,
+        })
+        .toBeGreaterThanOrEqual(await head());
+      await expect
+        .poll(deviceClients, { timeout: 30_000 })
+        .toEqual(await serverClients('staff-nairobi'));
+    } finally {
+      await context.close();
+    }
+  }, 180_000);
 
   it('a token with fewer branches purges the removed branch from the device', async () => {
     const branchOf = async (slug: string) =>
