@@ -33,6 +33,27 @@ describe('loadEnv', () => {
     expect(env.PORT).toBe(9000);
   });
 
+  it('takes the Socket.IO heartbeat, below the front door timeouts', () => {
+    expect(loadEnv(base)).toMatchObject({
+      SOCKET_PING_INTERVAL_MS: 25_000,
+      SOCKET_PING_TIMEOUT_MS: 20_000,
+    });
+    const env = loadEnv({
+      ...base,
+      SOCKET_PING_INTERVAL_MS: '1000',
+      SOCKET_PING_TIMEOUT_MS: '2000',
+    });
+    expect([env.SOCKET_PING_INTERVAL_MS, env.SOCKET_PING_TIMEOUT_MS]).toEqual([1000, 2000]);
+    expect(() => loadEnv({ ...base, SOCKET_PING_INTERVAL_MS: '100' })).toThrow(
+      /SOCKET_PING_INTERVAL_MS/,
+    );
+    expect(() =>
+      loadEnv({ ...base, SOCKET_PING_INTERVAL_MS: '40000', SOCKET_PING_TIMEOUT_MS: '20000' }),
+    ).toThrow(
+      /SOCKET_PING_TIMEOUT_MS: SOCKET_PING_INTERVAL_MS \+ SOCKET_PING_TIMEOUT_MS must stay below/,
+    );
+  });
+
   it('treats empty variables as unset', () => {
     expect(loadEnv({ ...base, AUTH_JWKS_URL: '', PORT: '' }).PORT).toBe(8081);
   });

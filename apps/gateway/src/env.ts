@@ -21,6 +21,9 @@ const origins = z
   )
   .pipe(z.array(z.union([z.literal('*'), z.url({ protocol: /^https?$/ })])));
 
+/** HAProxy's `timeout client` / `timeout server` (infra/haproxy, the launcher's config). */
+const FRONT_DOOR_IDLE_TIMEOUT_MS = 60_000;
+
 const gatewayOwn = envFragment(
   {
     PORT: int(0, 65535).default(8081),
@@ -44,11 +47,26 @@ const gatewayOwn = envFragment(
     MAX_ROOMS_PER_SOCKET: int(1, 100_000).default(500),
     /** A gateway's presence lease; a killed gateway's users leave within about 4/3 of it. */
     PRESENCE_TTL_MS: int(300, 600_000).default(6_000),
+    /**
+     * Socket.IO heartbeat: a client whose path to this gateway went silent (a
+     * partitioned host, a dead link) notices within interval + timeout and
+     * reconnects through the front door.
+     */
+    SOCKET_PING_INTERVAL_MS: int(200, 300_000).default(25_000),
+    SOCKET_PING_TIMEOUT_MS: int(200, 300_000).default(20_000),
     COLLECT_DEFAULT_METRICS: envFlag.default(true),
   },
   (env, issue) => {
     if (env.DRAIN_SPREAD_MS > env.DRAIN_TIMEOUT_MS) {
       issue('DRAIN_SPREAD_MS', `must not exceed DRAIN_TIMEOUT_MS (${env.DRAIN_TIMEOUT_MS})`);
+    }
+    const heartbeat = env.SOCKET_PING_INTERVAL_MS + env.SOCKET_PING_TIMEOUT_MS;
+    if (heartbeat >= FRONT_DOOR_IDLE_TIMEOUT_MS) {
+      // A long-polling GET is held for up to interval + timeout.
+      issue(
+        'SOCKET_PING_TIMEOUT_MS',
+        `SOCKET_PING_INTERVAL_MS + SOCKET_PING_TIMEOUT_MS must stay below the front door's ${FRONT_DOOR_IDLE_TIMEOUT_MS} ms client/server timeouts (is ${heartbeat})`,
+      );
     }
     if (env.SOCKET_RATE_BURST < env.SOCKET_RATE_PER_SEC) {
       issue(

@@ -132,6 +132,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     httpCompression: false,
     maxHttpBufferSize: opts.maxMessageBytes,
     connectTimeout: 10_000,
+    pingInterval: opts.pingIntervalMs,
+    pingTimeout: opts.pingTimeoutMs,
     cleanupEmptyChildNamespaces: true,
     allowRequest: createAllowRequest({
       allowedOrigins: opts.allowedOrigins,

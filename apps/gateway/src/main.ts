@@ -42,6 +42,8 @@ const gateway = createGateway({
   rateLimit: { perSecond: env.SOCKET_RATE_PER_SEC, burst: env.SOCKET_RATE_BURST },
   maxRoomsPerSocket: env.MAX_ROOMS_PER_SOCKET,
   presenceTtlMs: env.PRESENCE_TTL_MS,
+  pingIntervalMs: env.SOCKET_PING_INTERVAL_MS,
+  pingTimeoutMs: env.SOCKET_PING_TIMEOUT_MS,
   collectDefaultMetrics: env.COLLECT_DEFAULT_METRICS,
   ...(env.ADMIN_UI_ENABLED && env.ADMIN_UI_PASSWORD_HASH
     ? {

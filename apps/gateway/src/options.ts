@@ -53,6 +53,13 @@ export interface GatewayOptions {
    * most this long (plus a third of it) after it died. @default 6000
    */
   presenceTtlMs?: number;
+  /**
+   * Socket.IO heartbeat. A client that hears no ping for interval + timeout
+   * (its gateway's host is cut off) disconnects and reconnects elsewhere.
+   * @default 25000 and 20000 (Socket.IO's own)
+   */
+  pingIntervalMs?: number;
+  pingTimeoutMs?: number;
   /** Adds prom-client's process metrics to `/metrics`. @default false */
   collectDefaultMetrics?: boolean;
   /** The Socket.IO Admin UI (namespace `/admin`, files at `/admin-ui/`); off when unset. */
@@ -86,6 +93,8 @@ export function resolveOptions(options: GatewayOptions): ResolvedOptions {
     heartbeatTtlMs: 3_000,
     deviceTtlMs: 120_000,
     presenceTtlMs: 6_000,
+    pingIntervalMs: 25_000,
+    pingTimeoutMs: 20_000,
     collectDefaultMetrics: false,
     version: '0.0.0',
     logger: pino({ level: 'silent' }),
