@@ -26,6 +26,13 @@ describe('haproxyConfig', () => {
     expect(config).toContain('option redispatch');
   });
 
+  it('checks gateways every 2 s by default, or as often as asked', () => {
+    expect(config).toContain('default-server inter 2000ms fall 2 rise 1');
+    const fast = haproxyConfig({ ...options, gatewayCheck: { interMs: 500, fall: 2, rise: 2 } });
+    expect(fast).toContain('default-server inter 500ms fall 2 rise 2');
+    expect(fast).not.toContain('inter 2000ms');
+  });
+
   it('routes /api, /ws and /ws-stats, and keeps WebSockets open', () => {
     expect(config).toContain('bind 0.0.0.0:8080');
     expect(config).toContain('acl is_api path_beg /api/');

@@ -16,6 +16,13 @@ export interface HaproxyConfigOptions {
   api: { host: string; port: number };
   web: { host: string; port: number };
   gateways: readonly GatewayTarget[];
+  /**
+   * Gateway health checks: every `interMs`, down after `fall` failures, up
+   * after `rise` successes. A check that gets no answer within `interMs` fails,
+   * so a gateway whose host is cut off is out after about `fall × interMs`.
+   * @default { interMs: 2000, fall: 2, rise: 1 }
+   */
+  gatewayCheck?: { interMs: number; fall: number; rise: number };
   /** HAProxy's stats page; 0 or undefined leaves it out. */
   statsPort?: number;
 }
@@ -50,6 +57,7 @@ export function haproxyConfig(opts: HaproxyConfigOptions): string {
   const rewrites = Object.entries(API_HEALTH_PATHS).map(
     ([from, to]) => `    http-request set-path ${to} if { path ${from} }`,
   );
+  const check = opts.gatewayCheck ?? { interMs: 2000, fall: 2, rise: 1 };
   const gatewayLines = opts.gateways.map(
     (g) => `    server ${g.name} ${g.host}:${g.port} cookie ${g.name} check`,
   );
@@ -129,7 +137,7 @@ export function haproxyConfig(opts: HaproxyConfigOptions): string {
     '    # /health answers 503 while a replica drains, so no new session lands on it.',
     '    option httpchk GET /health',
     '    http-check expect status 200',
-    '    default-server inter 2s fall 2 rise 1',
+    `    default-server inter ${check.interMs}ms fall ${check.fall} rise ${check.rise}`,
     ...gatewayLines,
     '',
     'backend web',
