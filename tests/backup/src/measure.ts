@@ -4,12 +4,12 @@
 //   pnpm --filter @dynapharm/backup-tests measure [archive_timeout seconds] [rounds]
 //
 // Each round: a PostgreSQL 15 lab (lab.ts) with the given archive_timeout and
-// a full backup; a writer commits one row every 20 ms; after a random 5-25 s
-// the database is "lost" (killed, data directory deleted: the WAL not yet
+// a full backup; a writer commits one row every 20 ms; after a random time
+// between 0.5 and 2.5 archive_timeouts the database is "lost" (killed, data directory deleted: the WAL not yet
 // archived is gone with it). RPO = commit time of the newest row the writer
 // saw committed minus that of the newest row the restore brought back. RTO =
 // from the loss until an API process on the restored database answers
-// /api/ready (pgBackRest restore to the end of the archive, recovery with
+// /ready (pgBackRest restore to the end of the archive, recovery with
 // promotion, API start).
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -24,7 +24,7 @@ const archiveTimeout = Number(process.argv[2] ?? 60);
 const rounds = Number(process.argv[3] ?? 3);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Starts the built API (`pnpm build`) on the database; resolves when /api/ready answers 200. */
+/** Starts the built API (`pnpm build`) on the database; resolves when /ready answers 200. */
 async function startApi(databaseUrl: string, redisUrl: string) {
   const port = await freePort();
   const child = spawn(process.execPath, [apiMain], {
@@ -40,13 +40,13 @@ async function startApi(databaseUrl: string, redisUrl: string) {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   for (let i = 0; i < 1_200; i++) {
-    const res = await fetch(`http://127.0.0.1:${port}/api/ready`).catch(() => undefined);
+    const res = await fetch(`http://127.0.0.1:${port}/ready`).catch(() => undefined);
     if (res?.status === 200) return child;
     if (child.exitCode !== null) throw new Error(`the API exited with ${child.exitCode}`);
     await sleep(50);
   }
   child.kill('SIGKILL');
-  throw new Error('the API did not answer /api/ready within 60 s');
+  throw new Error('the API did not answer /ready within 60 s');
 }
 
 async function round(n: number, redisUrl: string) {
@@ -79,7 +79,7 @@ async function round(n: number, redisUrl: string) {
         await sleep(20);
       }
     })();
-    await sleep(5_000 + Math.random() * 20_000);
+    await sleep(archiveTimeout * 1_000 * (0.5 + Math.random() * 2));
     writing = false;
     await loop;
     const lostAt = Date.now();
