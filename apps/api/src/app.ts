@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { TokenVerifier } from '@dynapharm/auth';
 import type { Database } from '@dynapharm/db';
+import type { BusRedis } from '@dynapharm/outbox';
 import cors from 'cors';
 import express, { type Express, type Request, type RequestHandler } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
-import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
@@ -25,7 +25,7 @@ import { snapshotRouter } from './routes/snapshot.ts';
 export interface AppDeps {
   db: Database;
   pool: Pool;
-  redis: Redis;
+  redis: BusRedis;
   verify: TokenVerifier;
   logger: Logger;
   metrics: Metrics;

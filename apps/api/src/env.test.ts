@@ -1,3 +1,4 @@
+import { busConfigFromEnv } from '@dynapharm/outbox';
 import { describe, expect, it } from 'vitest';
 import { EnvError, loadEnv } from './env.ts';
 
@@ -26,7 +27,6 @@ describe('loadEnv (API)', () => {
       PORT: 3000,
       DATABASE_POOL_MAX: 20,
       AUTH_MODE: 'jwt',
-      REDIS_URL: 'redis://127.0.0.1:6379',
       REDIS_ADAPTER: 'classic',
       REDIS_KEY_PREFIX: 'socket.io',
       RELAY_ENABLED: true,
@@ -47,7 +47,8 @@ describe('loadEnv (API)', () => {
       REDIS_URL: '',
     });
     expect(env).toMatchObject({ PORT: 3000, AUTH_MODE: 'jwt', TRUST_PROXY: false });
-    expect(env.REDIS_URL).toBe('redis://127.0.0.1:6379');
+    expect(env.REDIS_URL).toBeUndefined();
+    expect(busConfigFromEnv(env).redisUrl).toBe('redis://127.0.0.1:6379');
     expect(env.AUTH_JWT_ISSUER).toBeUndefined();
     expect(env.AUTH_JWT_AUDIENCE).toBeUndefined();
   });

@@ -4,12 +4,13 @@ import type { AddressInfo } from 'node:net';
 import { createTokenVerifier, tokenVerifierOptionsFromEnv } from '@dynapharm/auth';
 import { createDb } from '@dynapharm/db';
 import {
+  type BusConfig,
   busConfigFromEnv,
+  createBusRedis,
   createCommitSignal,
   createRelay,
   type RelayOptions,
 } from '@dynapharm/outbox';
-import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { createApp } from './app.ts';
 import type { Env } from './env.ts';
@@ -21,6 +22,7 @@ export type ApiConfig = Pick<
   | 'DATABASE_URL'
   | 'DATABASE_POOL_MAX'
   | 'REDIS_URL'
+  | 'REDIS_CLUSTER_NODES'
   | 'REDIS_KEY_PREFIX'
   | 'REDIS_ADAPTER'
   | 'AUTH_JWT_SECRET'
@@ -53,8 +55,8 @@ export interface ApiServerOptions {
 }
 
 /** Redis client settings shared by the API's connections: never crash, reconnect with backoff. */
-function redisClient(url: string, logger: Logger, name: string, offlineQueue: boolean) {
-  const client = new Redis(url, {
+function redisClient(bus: BusConfig, logger: Logger, name: string, offlineQueue: boolean) {
+  const client = createBusRedis(bus, {
     connectionName: name,
     enableOfflineQueue: offlineQueue,
     maxRetriesPerRequest: offlineQueue ? 3 : 0,
@@ -77,10 +79,11 @@ export function createApiServer({
 }: ApiServerOptions) {
   const metrics = createMetrics();
   const database = createDb(config.DATABASE_URL, { max: config.DATABASE_POOL_MAX });
-  const redis = redisClient(config.REDIS_URL, logger, 'api', true);
+  const bus = busConfigFromEnv(config);
+  const redis = redisClient(bus, logger, 'api', true);
   const relay = createRelay({
     databaseUrl: config.DATABASE_URL,
-    bus: busConfigFromEnv(config),
+    bus,
     logger,
     metrics,
     batchSize: config.RELAY_BATCH_SIZE,

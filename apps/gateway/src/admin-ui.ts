@@ -3,8 +3,8 @@ import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, extname, join, normalize, sep } from 'node:path';
+import type { BusRedis } from '@dynapharm/outbox';
 import { instrument, RedisStore } from '@socket.io/admin-ui';
-import type { Redis } from 'ioredis';
 import type { Server } from 'socket.io';
 import { HttpError } from './http/errors.ts';
 
@@ -34,7 +34,7 @@ export const ADMIN_UI_PATH = '/admin-ui';
  */
 export function instrumentAdminUi(
   io: Server,
-  redis: Redis,
+  redis: BusRedis,
   keyPrefix: string,
   serverId: string,
   options: AdminUiOptions,

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { TokenError, type TokenVerifier } from '@dynapharm/auth';
+import type { BusRedis } from '@dynapharm/outbox';
 import {
   type DeviceAck,
   type DeviceStatus,
@@ -7,7 +8,6 @@ import {
   type Principal,
   type RelayBeat,
 } from '@dynapharm/types';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { bearerToken } from './http/bearer.ts';
@@ -57,7 +57,7 @@ const minWriteGapMs = 1_000;
  * scored by expiry and a hash of their last state. Entries of live sockets are
  * refreshed every third of the TTL, so the ones of a dead gateway expire.
  */
-export function createDeviceRegistry(redis: Redis, options: DeviceRegistryOptions) {
+export function createDeviceRegistry(redis: BusRedis, options: DeviceRegistryOptions) {
   const liveKey = `{${options.prefix}}:devices`;
   const infoKey = `{${options.prefix}}:devices:info`;
   const { ttlMs, replicaId, logger } = options;

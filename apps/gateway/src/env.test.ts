@@ -1,3 +1,4 @@
+import { busConfigFromEnv } from '@dynapharm/outbox';
 import bcrypt from 'bcryptjs';
 import { describe, expect, it } from 'vitest';
 import { EnvError, loadEnv } from './env.ts';
@@ -12,13 +13,14 @@ describe('loadEnv', () => {
     const env = loadEnv(base);
     expect(env).toMatchObject({
       PORT: 8081,
-      REDIS_URL: 'redis://127.0.0.1:6379',
       REDIS_ADAPTER: 'classic',
       REDIS_KEY_PREFIX: 'socket.io',
       ALLOWED_ORIGINS: ['http://localhost:8080', 'http://127.0.0.1:8080'],
       COLLECT_DEFAULT_METRICS: true,
     });
     expect(env.REPLICA_ID).toMatch(/-\d+$/);
+    // Unset REDIS_URL (and no REDIS_CLUSTER_NODES) is the one local Redis.
+    expect(busConfigFromEnv(env).redisUrl).toBe('redis://127.0.0.1:6379');
   });
 
   it('reads "false" as false and parses lists', () => {

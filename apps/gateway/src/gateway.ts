@@ -13,7 +13,7 @@ import { createRouter } from './http/router.ts';
 import { createMetrics } from './metrics.ts';
 import { type GatewayOptions, resolveOptions } from './options.ts';
 import { createPresence } from './presence.ts';
-import { createRedisClient, duplicateRedisClient, isReady } from './redis.ts';
+import { createRedisClient, isReady, pingSubscriptions } from './redis.ts';
 import { createReplicaRegistry, type ReplicaInfo } from './replica-registry.ts';
 import { createCountingAdapter } from './socket/adapter.ts';
 import { handleConnection } from './socket/connection.ts';
@@ -73,8 +73,8 @@ export function createGateway(options: GatewayOptions): Gateway {
   let drainStartedAt = 0;
   let boundPort = opts.port;
 
-  const pub = createRedisClient(opts.bus.redisUrl, 'pub', logger);
-  const sub = duplicateRedisClient(pub, 'sub', logger);
+  const pub = createRedisClient(opts.bus, 'pub', logger);
+  const sub = createRedisClient(opts.bus, 'sub', logger, { subscriber: true });
   const redisUp = () => isReady(pub) && isReady(sub);
 
   const { adapter, counts } = createCountingAdapter(pub, sub, opts.bus, (seconds) =>
@@ -95,8 +95,19 @@ export function createGateway(options: GatewayOptions): Gateway {
     // PING puts it behind them on the connection.
     setImmediate(() => void confirmResubscribed());
   });
+  // On a Redis Cluster a shard's subscriber is lost alone (its master died);
+  // once the subscribers follow the new topology (a replica was promoted),
+  // the same catch-up fills what the shard published in between.
+  sub.on('-subscriber', () => {
+    subscriberLost = true;
+  });
+  sub.on('subscribersReady', () => {
+    if (!subscriberLost) return;
+    subscriberLost = false;
+    setImmediate(() => void confirmResubscribed());
+  });
   const confirmResubscribed = () =>
-    sub.ping().then(
+    pingSubscriptions(sub).then(
       () => {
         logger.info('redis subscriptions restored; asking clients to catch up');
         io.local.emit('server:catch-up', { replicaId });

@@ -1,3 +1,4 @@
+import type { BusRedis } from '@dynapharm/outbox';
 import {
   type PresenceEvent,
   type PresenceMember,
@@ -5,7 +6,6 @@ import {
   presenceMemberSchema,
   type Role,
 } from '@dynapharm/types';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
 /**
@@ -189,7 +189,7 @@ export function presenceKeys(prefix: string, branchId: string) {
 const identityOf = (member: Pick<PresenceMember, 'userId' | 'deviceId'>) =>
   JSON.stringify([member.userId, member.deviceId]);
 
-export function createPresence(redis: Redis, options: PresenceOptions) {
+export function createPresence(redis: BusRedis, options: PresenceOptions) {
   const { prefix, replicaId: gateway, ttlMs, logger, emit } = options;
   for (const [name, lua] of Object.entries(scripts)) {
     if (!(name in redis)) redis.defineCommand(name, { numberOfKeys: 2, lua });

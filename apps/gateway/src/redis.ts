@@ -1,33 +1,32 @@
-import { Redis } from 'ioredis';
+import { type BusConfig, type BusRedis, createBusRedis } from '@dynapharm/outbox';
 import type { Logger } from 'pino';
 
 /**
- * Connects to Redis for the adapter and the replica registry. The client never
- * gives up: commands wait for the connection to come back instead of failing,
- * and connection errors are logged (once per outage) instead of thrown.
+ * Connects to the bus's Redis (one server or a Redis Cluster) for the adapter
+ * and the registries. The client never gives up: commands wait for the
+ * connection to come back instead of failing, and connection errors are
+ * logged (once per outage) instead of thrown. The subscriber gets its own
+ * client (`subscriber: true`): a subscribed connection cannot publish.
  */
-export function createRedisClient(url: string, role: string, logger: Logger): Redis {
+export function createRedisClient(
+  bus: BusConfig,
+  role: string,
+  logger: Logger,
+  { subscriber = false }: { subscriber?: boolean } = {},
+): BusRedis {
   const log = logger.child({ redis: role });
-  const client = new Redis(url, {
+  const client = createBusRedis(bus, {
     maxRetriesPerRequest: null,
     retryStrategy: (attempt) => Math.min(attempt * 100, 2_000),
     connectionName: `gateway-${role}`,
+    subscriber,
   });
   guardRejections(client, log);
   watch(client, log);
   return client;
 }
 
-/** A second connection with the same settings (a subscriber cannot publish). */
-export function duplicateRedisClient(client: Redis, role: string, logger: Logger): Redis {
-  const log = logger.child({ redis: role });
-  const copy = client.duplicate({ connectionName: `gateway-${role}` });
-  guardRejections(copy, log);
-  watch(copy, log);
-  return copy;
-}
-
-function watch(client: Redis, log: Logger) {
+function watch(client: BusRedis, log: Logger) {
   let failing = false;
   client.on('error', (err: Error) => {
     // ioredis emits an error per failed reconnect attempt: log the first of a streak.
@@ -48,10 +47,11 @@ function watch(client: Redis, log: Logger) {
  * take the process down. Attaching a handler to every command promise keeps the
  * rejection visible to callers that do await it.
  */
-function guardRejections(client: Redis, log: Logger) {
-  const send = client.sendCommand.bind(client);
-  client.sendCommand = ((...args: Parameters<Redis['sendCommand']>) => {
-    const result: unknown = send(...args);
+function guardRejections(client: BusRedis, log: Logger) {
+  // `Redis` and `Cluster` both take the command first; the rest is passed on as is.
+  const send = client.sendCommand.bind(client) as (...args: unknown[]) => unknown;
+  Reflect.set(client, 'sendCommand', (...args: unknown[]) => {
+    const result = send(...args);
     if (result instanceof Promise) {
       result.catch((err: unknown) =>
         log.debug(
@@ -61,10 +61,28 @@ function guardRejections(client: Redis, log: Logger) {
       );
     }
     return result;
-  }) as Redis['sendCommand'];
+  });
 }
 
 /** Whether a client can currently talk to Redis. */
-export function isReady(client: Redis): boolean {
+export function isReady(client: BusRedis): boolean {
   return client.status === 'ready';
+}
+
+/**
+ * Resolves once every subscribed connection has answered a PING sent after
+ * the subscriptions it re-sends (so they are in force). On a cluster, those
+ * are the per-shard subscribers of `SSUBSCRIBE` (ioredis keeps them inside
+ * the `Cluster`, which has no public accessor) and the classic subscriber.
+ */
+export async function pingSubscriptions(client: BusRedis): Promise<void> {
+  if (!('isCluster' in client) || !client.isCluster) {
+    await client.ping();
+    return;
+  }
+  const group = Reflect.get(client, 'shardedSubscribers') as
+    | { shardedSubscribers?: Map<string, { getInstance(): { ping(): Promise<unknown> } | null }> }
+    | undefined;
+  const shards = [...(group?.shardedSubscribers?.values() ?? [])];
+  await Promise.all(shards.map((s) => s.getInstance()?.ping()));
 }

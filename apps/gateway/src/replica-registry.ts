@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { BusRedis } from '@dynapharm/outbox';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 
@@ -35,7 +35,7 @@ export interface ClusterStats {
  * stops announcing drops out after `ttlMs`. Both keys share a hash tag, so the
  * scheme also works on Redis Cluster.
  */
-export function createReplicaRegistry(redis: Redis, prefix: string, ttlMs: number, log: Logger) {
+export function createReplicaRegistry(redis: BusRedis, prefix: string, ttlMs: number, log: Logger) {
   const liveKey = `{${prefix}}:gateway-replicas`;
   const infoKey = `{${prefix}}:gateway-replica-info`;
 

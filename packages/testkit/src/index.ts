@@ -7,5 +7,6 @@ export * from './postgres.ts';
 export * from './process-control.ts';
 export * from './prometheus.ts';
 export * from './redis.ts';
+export * from './redis-cluster.ts';
 export type * from './server.ts';
 export type * from './stack-info.ts';

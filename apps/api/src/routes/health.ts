@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { BusRedis } from '@dynapharm/outbox';
 import { Router } from 'express';
-import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
 import type { Registry } from 'prom-client';
 import { HttpError } from '../http/errors.ts';
@@ -29,7 +29,7 @@ const withTimeout = <T>(p: Promise<T>, ms: number) =>
  */
 export function healthRouter(deps: {
   pool: Pool;
-  redis: Redis;
+  redis: BusRedis;
   registry: Registry;
   metricsToken?: string;
   isLeader: () => boolean;

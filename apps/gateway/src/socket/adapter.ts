@@ -1,5 +1,4 @@
-import { type BusConfig, createBusAdapter } from '@dynapharm/outbox';
-import type { Redis } from 'ioredis';
+import { type BusConfig, type BusRedis, createBusAdapter } from '@dynapharm/outbox';
 import type { Namespace } from 'socket.io';
 
 type AdapterApply = (broadcast: unknown, callback: (socket: unknown) => void) => void;
@@ -40,8 +39,8 @@ export function isPresencePacket(packet: unknown): boolean {
  * written to at least one local socket, the seconds since it was logged.
  */
 export function createCountingAdapter(
-  pub: Redis,
-  sub: Redis,
+  pub: BusRedis,
+  sub: BusRedis,
   bus: BusConfig,
   onDelivered: (secondsSinceLogged: number) => void = () => {},
 ) {

@@ -1,8 +1,7 @@
 import type { InterServerEvents, LiveChange, RelayBeat } from '@dynapharm/types';
-import type { Redis } from 'ioredis';
 import { Server } from 'socket.io';
 import { broadcastChange } from '../broadcast.ts';
-import { createBusAdapter, createBusConnections } from './adapter.ts';
+import { type BusRedis, createBusAdapter, createBusConnections } from './adapter.ts';
 import type { BusConfig } from './config.ts';
 
 /** Publishes on a bus with the adapter's own code. */
@@ -78,7 +77,7 @@ export function createBusPublisher(config: BusConfig): BusPublisher {
 }
 
 /** Waits (up to `ms`) for a connection that is still coming up; a lost one fails at once. */
-async function connected(redis: Redis, ms: number) {
+async function connected(redis: BusRedis, ms: number) {
   if (redis.status === 'ready') return;
   if (redis.status === 'end' || redis.status === 'close') {
     throw new Error(`Redis connection is ${redis.status}`);
@@ -102,7 +101,7 @@ async function connected(redis: Redis, ms: number) {
  * promise is handed to `record`: the adapter itself drops them, and the relay
  * must know that Redis accepted a batch before marking it published.
  */
-function recordPublishes(pub: Redis, record: (p: Promise<unknown>) => void): Redis {
+function recordPublishes<R extends BusRedis>(pub: R, record: (p: Promise<unknown>) => void): R {
   return new Proxy(pub, {
     get(target, prop, receiver) {
       const value: unknown = Reflect.get(target, prop, receiver);
