@@ -8,6 +8,7 @@ export * from './commit-signal.ts';
 export * from './epoch.ts';
 export * from './read-changes.ts';
 export * from './relay/env.ts';
+export { PooledSessionError } from './relay/leadership.ts';
 export * from './relay/relay.ts';
 export * from './relay/status.ts';
 export * from './relay/trim.ts';

@@ -5,7 +5,7 @@ import { type BusPublisher, createBusPublisher } from '../bus/publisher.ts';
 import { type PositionedRow, toChangeEvent } from '../change-event.ts';
 import { confirmIncarnation } from '../epoch.ts';
 import { backlog, claimRows, markPublished, unsentRows } from './claim.ts';
-import { LeaderSession } from './leadership.ts';
+import { LeaderSession, PooledSessionError } from './leadership.ts';
 import { trimLog } from './trim.ts';
 import { Wakeup } from './wakeup.ts';
 
@@ -164,7 +164,11 @@ export class Relay {
           await this.lead(session);
         }
       } catch (err) {
-        if (!this.closed) this.log.warn({ err }, 'relay could not reach PostgreSQL');
+        if (!this.closed && err instanceof PooledSessionError) {
+          this.log.error({ err }, 'relay refuses a pooled session: it will not lead');
+        } else if (!this.closed) {
+          this.log.warn({ err }, 'relay could not reach PostgreSQL');
+        }
       } finally {
         if (this.leader) this.log.info('relay leadership released');
         this.setLeader(false);
