@@ -43,7 +43,7 @@ export type ApiConfig = Pick<
   | 'TRUST_PROXY'
   | 'METRICS_TOKEN'
 > &
-  Partial<Pick<Env, 'PROMETHEUS_URL' | 'PROMETHEUS_TIMEOUT_MS'>>;
+  Partial<Pick<Env, 'PROMETHEUS_URL' | 'PROMETHEUS_TIMEOUT_MS' | 'RELAY_DATABASE_URL'>>;
 
 export interface ApiServerOptions {
   config: ApiConfig;
@@ -81,8 +81,10 @@ export function createApiServer({
   const database = createDb(config.DATABASE_URL, { max: config.DATABASE_POOL_MAX });
   const bus = busConfigFromEnv(config);
   const redis = redisClient(bus, logger, 'api', true);
+  // Requests may go through a transaction pooler (PgBouncer); the relay's
+  // session (advisory lock, LISTEN) must not, hence its own URL.
   const relay = createRelay({
-    databaseUrl: config.DATABASE_URL,
+    databaseUrl: config.RELAY_DATABASE_URL ?? config.DATABASE_URL,
     bus,
     logger,
     metrics,

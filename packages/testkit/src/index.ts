@@ -3,6 +3,7 @@ export * from './context.ts';
 export * from './database.ts';
 export * from './fault-proxy.ts';
 export * from './mode.ts';
+export * from './pgbouncer.ts';
 export * from './postgres.ts';
 export * from './process-control.ts';
 export * from './prometheus.ts';
