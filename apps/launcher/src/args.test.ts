@@ -16,8 +16,9 @@ describe('parseArgs', () => {
     expect(parseArgs(['up', '-r=2'])).toEqual({ kind: 'up', replicas: 2 });
   });
 
-  it('parses scale N and status', () => {
+  it('parses scale N, restart and status', () => {
     expect(parseArgs(['scale', '4'])).toEqual({ kind: 'scale', replicas: 4 });
+    expect(parseArgs(['restart'])).toEqual({ kind: 'restart' });
     expect(parseArgs(['status'])).toEqual({ kind: 'status' });
     expect(parseArgs(['--help'])).toEqual({ kind: 'help' });
   });
@@ -46,6 +47,7 @@ describe('parseArgs', () => {
     [['--front-door', 'nginx']],
     [['--frobnicate']],
     [['status', 'now']],
+    [['restart', 'gw-1']],
     [['backup', 'now']],
     [['restore', '--to']],
     [['restore', '--to', 'yesterday']],

@@ -5,6 +5,7 @@ export type Command =
   | { kind: 'up'; replicas?: number; frontDoor?: 'haproxy' | 'node' }
   | { kind: 'scale'; replicas: number }
   | { kind: 'status' }
+  | { kind: 'restart' }
   | { kind: 'backup' }
   | { kind: 'restore'; to?: Date; replicas?: number; frontDoor?: 'haproxy' | 'node' }
   | { kind: 'help' };
@@ -14,6 +15,9 @@ export const usage = `usage:
       start the local cluster (what \`npm start\` / \`pnpm cluster\` run)
   node apps/launcher/dist/main.js scale N     (pnpm cluster:scale N)
       change the number of gateway replicas of the running cluster (1-${MAX_REPLICAS})
+  node apps/launcher/dist/main.js restart     (pnpm cluster:restart)
+      rolling restart: replace every gateway replica one by one (a new one
+      starts and registers, then the old one drains), clients move with jitter
   node apps/launcher/dist/main.js status      (pnpm cluster:status)
       print the running cluster's processes and URLs
   node apps/launcher/dist/main.js backup      (pnpm backup)
@@ -71,6 +75,10 @@ export function parseArgs(argv: readonly string[]): Command {
   if (first === 'status') {
     if (rest.length > 0) throw new UsageError(`status takes no arguments (got ${rest.join(' ')})`);
     return { kind: 'status' };
+  }
+  if (first === 'restart') {
+    if (rest.length > 0) throw new UsageError(`restart takes no arguments (got ${rest.join(' ')})`);
+    return { kind: 'restart' };
   }
   if (first === 'backup') {
     if (rest.length > 0) throw new UsageError(`backup takes no arguments (got ${rest.join(' ')})`);

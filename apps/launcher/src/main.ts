@@ -45,6 +45,20 @@ switch (command.kind) {
     );
     break;
   }
+  case 'restart': {
+    const started = Date.now();
+    const result = await callLauncher(settings.dataDir, {
+      method: 'POST',
+      path: '/restart',
+      body: {},
+      // Each replica drains for up to DRAIN_TIMEOUT_MS; with 20 of them this takes a while.
+      timeoutMs: 30 * 60_000,
+    }).catch((err: Error) => fail(err.message));
+    const replaced = (result.replaced as { from: string; to: string; drainedMs: number }[]) ?? [];
+    for (const r of replaced) console.log(`${r.from} → ${r.to} (drained in ${r.drainedMs} ms)`);
+    console.log(`${replaced.length} gateway replicas replaced in ${Date.now() - started} ms`);
+    break;
+  }
   case 'backup': {
     const started = Date.now();
     const result = await callLauncher(settings.dataDir, {

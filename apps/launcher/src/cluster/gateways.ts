@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { FrontDoor } from '../front-door/front-door.ts';
 import type { GatewayTarget } from '../front-door/routes.ts';
 import { type ManagedChild, startChild, tailOf } from '../process/child.ts';
-import { waitForHttp } from '../process/net.ts';
+import { canListen, sleep, waitForHttp } from '../process/net.ts';
 
 export interface GatewayFleetOptions {
   entry: string;
@@ -15,6 +15,21 @@ export interface GatewayFleetOptions {
   onUnexpectedExit: (name: string, detail: string) => void;
   /** Told whenever the set of processes changes (for the state file). */
   onChange: () => void;
+  /** How many replica ports there are from `basePort` (a restart needs one of them free). */
+  maxReplicas: number;
+}
+
+/** One replica replaced by `restart`, with how long it took (start, register, drain). */
+export interface Replacement {
+  from: string;
+  to: string;
+  startedMs: number;
+  drainedMs: number;
+}
+
+interface Replica {
+  child: ManagedChild;
+  target: GatewayTarget;
 }
 
 /** Replica `i` (from 0): `gw-<i+1>` on `basePort + i`. */
@@ -24,21 +39,41 @@ export const gatewayTarget = (basePort: number, index: number): GatewayTarget =>
   port: basePort + index,
 });
 
+/** Port `basePort + i` belongs to replica `gw-<i+1>`, whichever slot it fills. */
+const targetAt = (basePort: number, port: number) => gatewayTarget(basePort, port - basePort);
+
 /**
- * The gateway replicas of the local cluster. Scaling is serialised; the front
- * door learns about a new replica only once its /health answers, and forgets
- * a leaving one before it is told to drain, so no new session lands on it.
+ * The gateway replicas of the local cluster. Scaling and restarts are
+ * serialised; the front door learns about a new replica only once its /health
+ * answers, and forgets a leaving one before it is told to drain, so no new
+ * session lands on it. A replica's name follows its port (`gw-<port - base + 1>`),
+ * so a replacement started next to a running replica gets a name of its own.
  */
 export function createGatewayFleet(options: GatewayFleetOptions) {
-  const running: ManagedChild[] = [];
+  const running: Replica[] = [];
   let frontDoor: FrontDoor | undefined;
   let queue: Promise<unknown> = Promise.resolve();
   let stopping = false;
 
-  const targets = () => running.map((_, i) => gatewayTarget(options.basePort, i));
+  const targets = () => running.map((r) => r.target);
 
-  const startOne = async (index: number) => {
-    const target = gatewayTarget(options.basePort, index);
+  /** The lowest replica ports no running replica holds and nothing else listens on. */
+  const freeTargets = async (count: number) => {
+    const taken = new Set(running.map((r) => r.target.port));
+    const found: GatewayTarget[] = [];
+    for (let i = 0; i < options.maxReplicas && found.length < count; i++) {
+      const port = options.basePort + i;
+      if (!taken.has(port) && (await canListen(port))) found.push(targetAt(options.basePort, port));
+    }
+    if (found.length < count) {
+      throw new Error(
+        `no free gateway port in ${options.basePort}-${options.basePort + options.maxReplicas - 1}`,
+      );
+    }
+    return found;
+  };
+
+  const startOne = async (target: GatewayTarget): Promise<Replica> => {
     const child = startChild({
       name: target.name,
       command: process.execPath,
@@ -55,7 +90,7 @@ export function createGatewayFleet(options: GatewayFleetOptions) {
     });
     let expected = false;
     void child.exited.then(({ code, signal }) => {
-      if (!expected && !stopping && running.includes(child)) {
+      if (!expected && !stopping && running.some((r) => r.child === child)) {
         options.onUnexpectedExit(
           target.name,
           `exited (code ${code}, signal ${signal})\n${tailOf(child.logFile, 8)}`,
@@ -73,7 +108,31 @@ export function createGatewayFleet(options: GatewayFleetOptions) {
       await child.stop('SIGTERM', 3_000);
       throw new Error(`${(err as Error).message}\n${tailOf(child.logFile)}`);
     }
-    return { child };
+    return { child, target };
+  };
+
+  /**
+   * Waits until the replica is in the cluster's registry in Redis (its own
+   * `/stats` lists it, not draining): from then on the others' Redis adapter
+   * reaches it and operators see it.
+   */
+  const waitRegistered = async (replica: Replica, timeoutMs = 15_000) => {
+    const { host, port, name } = replica.target;
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const stats = await fetch(`http://${host}:${port}/stats`, {
+        signal: AbortSignal.timeout(2_000),
+      })
+        .then((res) =>
+          res.ok
+            ? (res.json() as Promise<{ replicas?: { replicaId: string; draining: boolean }[] }>)
+            : undefined,
+        )
+        .catch(() => undefined);
+      if (stats?.replicas?.some((r) => r.replicaId === name && !r.draining)) return;
+      await sleep(200);
+    }
+    throw new Error(`${name} did not appear in the replica registry within ${timeoutMs} ms`);
   };
 
   const scaleNow = async (replicas: number) => {
@@ -81,7 +140,7 @@ export function createGatewayFleet(options: GatewayFleetOptions) {
     if (replicas > before) {
       // Start together: each takes a second or two to connect to Redis.
       const started = await Promise.allSettled(
-        Array.from({ length: replicas - before }, (_, k) => startOne(before + k)),
+        (await freeTargets(replicas - before)).map((target) => startOne(target)),
       );
       const failed = started.find((s) => s.status === 'rejected');
       if (failed) {
@@ -90,7 +149,7 @@ export function createGatewayFleet(options: GatewayFleetOptions) {
         );
         throw (failed as PromiseRejectedResult).reason;
       }
-      for (const s of started) if (s.status === 'fulfilled') running.push(s.value.child);
+      for (const s of started) if (s.status === 'fulfilled') running.push(s.value);
       options.onChange();
       await frontDoor?.setGateways(targets());
     } else if (replicas < before) {
@@ -99,9 +158,46 @@ export function createGatewayFleet(options: GatewayFleetOptions) {
       options.onChange();
       // SIGTERM makes a gateway drain: it tells its clients to reconnect (spread
       // over DRAIN_SPREAD_MS) and exits by DRAIN_TIMEOUT_MS.
-      await Promise.all(leaving.map((child) => child.stop('SIGTERM', 20_000)));
+      await Promise.all(leaving.map((r) => r.child.stop('SIGTERM', 20_000)));
     }
     return running.length;
+  };
+
+  /**
+   * Replaces every replica, one at a time: start a replacement on a free port,
+   * wait for its /health and its entry in the registry, swap it into the front
+   * door in place of the old one, then SIGTERM the old one and wait for its
+   * drain (its clients reconnect, spread over DRAIN_SPREAD_MS) before the next.
+   */
+  const restartNow = async (onReplaced: (r: Replacement) => void) => {
+    const done: Replacement[] = [];
+    for (const old of [...running]) {
+      const at = Date.now();
+      const [target] = await freeTargets(1);
+      const fresh = await startOne(target as GatewayTarget);
+      try {
+        await waitRegistered(fresh);
+      } catch (err) {
+        await fresh.child.stop('SIGTERM', 5_000);
+        throw err;
+      }
+      const started = Date.now();
+      const index = running.indexOf(old);
+      if (index >= 0) running[index] = fresh;
+      else running.push(fresh);
+      options.onChange();
+      await frontDoor?.setGateways(targets());
+      await old.child.stop('SIGTERM', 20_000);
+      const replacement = {
+        from: old.target.name,
+        to: fresh.target.name,
+        startedMs: started - at,
+        drainedMs: Date.now() - started,
+      };
+      done.push(replacement);
+      onReplaced(replacement);
+    }
+    return done;
   };
 
   return {
@@ -110,7 +206,7 @@ export function createGatewayFleet(options: GatewayFleetOptions) {
       frontDoor = door;
     },
     targets,
-    children: () => [...running],
+    children: () => running.map((r) => r.child),
     count: () => running.length,
     /** Starts or drains replicas until `replicas` run; resolves with the new count. */
     scale(replicas: number): Promise<number> {
@@ -119,16 +215,23 @@ export function createGatewayFleet(options: GatewayFleetOptions) {
       queue = next.catch(() => {});
       return next;
     },
+    /** Replaces every replica one by one (see `restartNow`); resolves with what it did. */
+    restart(onReplaced: (r: Replacement) => void = () => {}): Promise<Replacement[]> {
+      if (stopping) return Promise.reject(new Error('the cluster is stopping'));
+      const next = queue.then(() => restartNow(onReplaced));
+      queue = next.catch(() => {});
+      return next;
+    },
     /** Drains every replica. */
     async stopAll() {
       stopping = true;
       await queue;
       const leaving = running.splice(0);
-      await Promise.all(leaving.map((child) => child.stop('SIGTERM', 20_000)));
+      await Promise.all(leaving.map((r) => r.child.stop('SIGTERM', 20_000)));
     },
     killAll() {
       stopping = true;
-      for (const child of running) child.kill();
+      for (const r of running) r.child.kill();
     },
   };
 }

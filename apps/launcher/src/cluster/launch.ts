@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createDb, demoUsers, runMigrations, seedDatabase } from '@dynapharm/db';
 import { takeBaseBackup } from '../backup/local-backup.ts';
 import { startControlServer } from '../control/control-server.ts';
-import { inheritedEnv, isLoopback, type LauncherSettings } from '../env.ts';
+import { inheritedEnv, isLoopback, type LauncherSettings, MAX_REPLICAS } from '../env.ts';
 import type { FrontDoor } from '../front-door/front-door.ts';
 import { startHaproxy } from '../front-door/haproxy.ts';
 import { startNodeFrontDoor } from '../front-door/node-proxy.ts';
@@ -180,6 +180,7 @@ export async function launch(options: LaunchOptions): Promise<LaunchedCluster> {
         `! gateway ${name} ${detail}\n  (the front door skips it; pnpm cluster:scale restores the count)`,
       ),
     onChange: saveState,
+    maxReplicas: MAX_REPLICAS,
   });
 
   const stop = async () => {
@@ -407,6 +408,15 @@ export async function launch(options: LaunchOptions): Promise<LaunchedCluster> {
           monitoring?.setGateways(fleet.targets());
           return count;
         },
+        restart: async () => {
+          const replaced = await fleet.restart((r) => {
+            monitoring?.setGateways(fleet.targets());
+            progress.line(
+              `restart: ${r.from} replaced by ${r.to} (up in ${r.startedMs} ms, drained in ${r.drainedMs} ms)`,
+            );
+          });
+          return replaced;
+        },
         ...(embedded && {
           backup: async () => {
             const pg = embedded as EmbeddedPostgresHandle;
@@ -426,7 +436,7 @@ export async function launch(options: LaunchOptions): Promise<LaunchedCluster> {
           gateways: fleet.children().map((c, i) => ({
             name: c.name,
             pid: c.pid,
-            url: `http://127.0.0.1:${env.GATEWAY_BASE_PORT + i}`,
+            url: `http://127.0.0.1:${fleet.targets()[i]?.port}`,
           })),
           api: api ? { pid: api.pid, url: `http://127.0.0.1:${env.API_PORT}` } : undefined,
           postgres: postgres ? { pid: postgres.pid } : 'external (DATABASE_URL)',

@@ -6,6 +6,8 @@ import { MAX_REPLICAS } from '../env.ts';
 export interface ControlHandlers {
   status(): Record<string, unknown>;
   scale(replicas: number): Promise<number>;
+  /** Replaces every gateway one by one (start, register, then drain the old one). */
+  restart(): Promise<object[]>;
   /** Takes a base backup of the embedded PostgreSQL; absent with an external DATABASE_URL. */
   backup?(): Promise<Record<string, unknown>>;
 }
@@ -36,7 +38,7 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
 
 /**
  * The launcher's control endpoint on 127.0.0.1: `GET /status`, `POST /scale
- * {"replicas": n}`, `POST /backup {}`. Every request needs the bearer token from the state file,
+ * {"replicas": n}`, `POST /restart {}` (rolling restart of the gateways), `POST /backup {}`. Every request needs the bearer token from the state file,
  * and a JSON body, so a web page in the operator's browser cannot scale the
  * cluster with a cross-site form post.
  */
@@ -65,6 +67,17 @@ export async function startControlServer(options: {
         }
         const replicas = await options.handlers.scale(parsed.data.replicas);
         return send(res, 200, { replicas, ...options.handlers.status() });
+      }
+      if (path === '/restart' && req.method === 'POST') {
+        if (!req.headers['content-type']?.startsWith('application/json')) {
+          return send(res, 415, { error: 'send application/json' });
+        }
+        const body = await readJson(req).catch(() => undefined);
+        if (!z.strictObject({}).safeParse(body).success) {
+          return send(res, 400, { error: 'the body must be an empty JSON object {}' });
+        }
+        const replaced = await options.handlers.restart();
+        return send(res, 200, { replaced, ...options.handlers.status() });
       }
       if (path === '/backup' && req.method === 'POST') {
         if (!req.headers['content-type']?.startsWith('application/json')) {
