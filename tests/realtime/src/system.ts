@@ -21,14 +21,26 @@ export interface System {
  * and realtime clients whose catch-up goes to the API.
  */
 export async function startSystem(
-  options: { gateways?: number; redisUrl?: string; relay?: boolean } = {},
+  options: {
+    gateways?: number;
+    redisUrl?: string;
+    /** Seed nodes of a Redis Cluster: API and gateways use it with the sharded adapter. */
+    redisCluster?: { host: string; port: number }[];
+    relay?: boolean;
+  } = {},
 ): Promise<System> {
-  const env = options.redisUrl ? { REDIS_URL: options.redisUrl } : {};
+  const { redisCluster, redisUrl } = options;
+  const env = redisCluster
+    ? { REDIS_CLUSTER_NODES: redisCluster, REDIS_ADAPTER: 'sharded' as const }
+    : redisUrl
+      ? { REDIS_URL: redisUrl }
+      : {};
   const api = await startTestApi({ env, relay: options.relay, pollMs: 100 });
   const cluster = await startCluster(options.gateways ?? 3, {
     bus: {
       keyPrefix: api.keyPrefix,
-      ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
+      ...(redisCluster ? { clusterNodes: redisCluster, adapter: 'sharded' as const } : {}),
+      ...(redisUrl ? { redisUrl } : {}),
     },
   });
   const clients: RealtimeClient[] = [];

@@ -64,5 +64,9 @@ export function createBusAdapter(
 export function createBusConnections(config: BusConfig, options: RedisOptions = {}) {
   const pub = createBusRedis(config, { enableOfflineQueue: false, ...options });
   const sub = createBusRedis(config, { ...options, subscriber: true });
+  // Failures reach the caller through the publishes' promises. A `Cluster`
+  // emits 'error' when a shard's subscriber cannot reconnect (its master just
+  // died), which would throw without a listener.
+  for (const client of [pub, sub]) client.on('error', () => {});
   return { pub, sub };
 }
