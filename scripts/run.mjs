@@ -84,6 +84,10 @@ const systemPackages = {
       onPath('redis-server') || (command === 'start' && Boolean(process.env.REDIS_URL)),
   },
   procps: { why: '`ps`, used by the fault tests', present: () => onPath('ps') },
+  iproute2: {
+    why: '`ip`, which builds the simulated hosts (network namespaces) of tests/hosts',
+    present: () => onPath('ip') || existsSync('/usr/sbin/ip') || existsSync('/sbin/ip'),
+  },
   prometheus: {
     why: 'the alert tests of the API and the operator page; `promtool` checks and unit-tests the Prometheus rules (tests/monitoring)',
     // Where @dynapharm/testkit's startPrometheus looks for it.
@@ -112,6 +116,7 @@ const packagesFor = {
     'haproxy',
     'redis-server',
     'procps',
+    'iproute2',
     'prometheus',
     'prometheus-alertmanager',
     'postgresql-15',
