@@ -117,7 +117,7 @@ describe('embedded PostgreSQL backup and point-in-time restore', () => {
       if ((s?.last ?? '') >= wal) break;
       await sleep(100);
     }
-    expect(existsSync(join(p.backups.wal, wal))).toBe(true);
+    expect(existsSync(join(p.backups.wal, `${wal}.gz`))).toBe(true);
 
     // The database is lost.
     await stop();

@@ -5,8 +5,9 @@
 // (2.45) stops at PostgreSQL 15. So this follows PostgreSQL's own
 // "continuous archiving" recipe with nothing but the server:
 //
-// - archive_command copies every completed WAL segment into `wal/` (always on,
-//   archive_timeout bounds how old the newest archived commit can be);
+// - archive_command copies every completed WAL segment, gzip-compressed, into
+//   `wal/` (always on; archive_timeout bounds how old the newest archived
+//   commit can be);
 // - a base backup is a copy of the cluster directory taken between
 //   pg_backup_start() and pg_backup_stop() (the non-exclusive low-level API),
 //   with the backup_label pg_backup_stop() returns, in `base/<label>/`;
@@ -74,17 +75,21 @@ const quoted = (path: string) => {
 };
 
 /**
- * Server settings for continuous archiving into `layout.wal`. A segment
- * already in the archive counts as archived only when it is the same file
- * (PostgreSQL may push one again after a crash); a new one is written under a
- * temporary name, flushed, then renamed, so a half-copied segment never looks
- * archived.
+ * Server settings for continuous archiving into `layout.wal`. Segments are
+ * stored gzip-compressed (`<segment>.gz`): a segment closed early by
+ * archive_timeout is 16 MB, mostly zeros, and a running cluster closes one a
+ * minute (the relay writes every few seconds), so uncompressed the archive
+ * would grow by about 1 GB an hour; compressed such a segment is some 20 KB.
+ * A segment already in the archive counts as archived only when it holds the
+ * same bytes (PostgreSQL may push one again after a crash); a new one is
+ * written under a temporary name, flushed, then renamed, so a half-written
+ * segment never looks archived.
  */
 export function archiveFlags(layout: BackupLayout, archiveTimeoutSeconds = 60): string[] {
-  const dest = (suffix = '') => quoted(`${layout.wal}/%f${suffix}`);
+  const dest = (suffix = '') => quoted(`${layout.wal}/%f.gz${suffix}`);
   const command =
-    `if test -f ${dest()}; then cmp -s %p ${dest()}; ` +
-    `else cp %p ${dest('.part')} && sync ${dest('.part')} && mv ${dest('.part')} ${dest()}; fi`;
+    `if test -f ${dest()}; then gzip -dc ${dest()} | cmp -s - %p; ` +
+    `else gzip -1 -c %p > ${dest('.part')} && sync ${dest('.part')} && mv ${dest('.part')} ${dest()}; fi`;
   return [
     '-c',
     'wal_level=replica',
@@ -257,7 +262,7 @@ export function expireBackups(layout: BackupLayout, retention: number) {
   const oldest = backups[expired.length];
   if (!oldest) return;
   for (const name of readdirSync(layout.wal)) {
-    // Segments (24 hex digits, maybe with a .backup suffix) before the oldest
+    // Segments (24 hex digits, maybe with a .backup or .partial part) before the oldest
     // kept backup's first one; timeline history files are always kept.
     if (/^[0-9A-F]{24}/.test(name) && name.slice(0, 24) < oldest.startWal) {
       rmSync(join(layout.wal, name), { force: true });
@@ -275,7 +280,7 @@ export function writeBackupMetrics(layout: BackupLayout) {
   let lastWal = 0;
   if (existsSync(layout.wal)) {
     for (const name of readdirSync(layout.wal)) {
-      if (!/^[0-9A-F]{24}$/.test(name)) continue;
+      if (!/^[0-9A-F]{24}\.gz$/.test(name)) continue;
       lastWal = Math.max(lastWal, Math.floor(statSync(join(layout.wal, name)).mtimeMs / 1000));
     }
   }
@@ -350,7 +355,8 @@ export function prepareRestore(options: {
   if (owner) chownTree(clusterDir, owner);
   const recoveryFlags = [
     '-c',
-    `restore_command=cp ${quoted(`${layout.wal}/%f`)} %p`,
+    // Fails (nothing there) at the end of the archive, which ends recovery.
+    `restore_command=test -f ${quoted(`${layout.wal}/%f.gz`)} && gzip -dc ${quoted(`${layout.wal}/%f.gz`)} > %p`,
     '-c',
     'recovery_target_action=promote',
     '-c',
