@@ -7,7 +7,7 @@
 #      when they are missing,
 #   2. starts dockerd in the background when no daemon answers,
 #   3. builds a Debian bookworm base image with debootstrap (cached tarball),
-#   4. builds postgres / redis / haproxy stand-ins from Debian packages, the
+#   4. builds postgres / redis / haproxy / pgbouncer stand-ins from Debian packages, the
 #      monitoring stand-ins (prometheus, alertmanager, redis / postgres / node
 #      exporters) from Debian's prometheus* packages, and a node stand-in from
 #      the host's own Node binary (the base of the app images in
@@ -60,6 +60,7 @@ BASE_IMAGE="dynapharm/debian:bookworm"
 POSTGRES_IMAGE="dynapharm/postgres:15"
 REDIS_IMAGE="dynapharm/redis:7"
 HAPROXY_IMAGE="dynapharm/haproxy:2"
+PGBOUNCER_IMAGE="dynapharm/pgbouncer:1"
 NODE_IMAGE="dynapharm/node:lts"
 PROMETHEUS_IMAGE="dynapharm/prometheus:2"
 ALERTMANAGER_IMAGE="dynapharm/alertmanager:0"
@@ -430,6 +431,7 @@ build_stand_in() {
 build_stand_in "$POSTGRES_IMAGE" "$STAND_INS_DIR/postgres"
 build_stand_in "$REDIS_IMAGE" "$STAND_INS_DIR/redis"
 build_stand_in "$HAPROXY_IMAGE" "$STAND_INS_DIR/haproxy"
+build_stand_in "$PGBOUNCER_IMAGE" "$STAND_INS_DIR/pgbouncer"
 build_stand_in "$PROMETHEUS_IMAGE" "$STAND_INS_DIR/prometheus"
 build_stand_in "$ALERTMANAGER_IMAGE" "$STAND_INS_DIR/alertmanager"
 build_stand_in "$REDIS_EXPORTER_IMAGE" "$STAND_INS_DIR/redis-exporter"
@@ -471,6 +473,7 @@ if [ "$MODE" = env ]; then
   echo "export POSTGRES_IMAGE=$POSTGRES_IMAGE"
   echo "export REDIS_IMAGE=$REDIS_IMAGE"
   echo "export HAPROXY_IMAGE=$HAPROXY_IMAGE"
+  echo "export PGBOUNCER_IMAGE=$PGBOUNCER_IMAGE"
   echo "export NODE_IMAGE=$NODE_IMAGE"
   echo "export PROMETHEUS_IMAGE=$PROMETHEUS_IMAGE"
   echo "export ALERTMANAGER_IMAGE=$ALERTMANAGER_IMAGE"
@@ -479,7 +482,7 @@ if [ "$MODE" = env ]; then
   echo "export NODE_EXPORTER_IMAGE=$NODE_EXPORTER_IMAGE"
   echo "export TESTCONTAINERS_RYUK_DISABLED=true"
 else
-  for img in "$BASE_IMAGE" "$POSTGRES_IMAGE" "$REDIS_IMAGE" "$HAPROXY_IMAGE" "$NODE_IMAGE" \
+  for img in "$BASE_IMAGE" "$POSTGRES_IMAGE" "$REDIS_IMAGE" "$HAPROXY_IMAGE" "$PGBOUNCER_IMAGE" "$NODE_IMAGE" \
     "$PROMETHEUS_IMAGE" "$ALERTMANAGER_IMAGE" "$REDIS_EXPORTER_IMAGE" "$POSTGRES_EXPORTER_IMAGE" \
     "$NODE_EXPORTER_IMAGE"; do
     printf '%-28s %s\n' "$img" "$("$DOCKER" image inspect -f '{{ .Id }} {{ .Size }}' "$img" | awk '{ printf "%s %.0fMB", substr($1, 8, 12), $2 / 1000000 }')"

@@ -239,6 +239,56 @@ describe('docker compose cluster behind HAProxy', () => {
     expect(polling.troubles).toEqual([]);
   });
 
+  it("sends the API's queries through PgBouncer and keeps the relay's session direct", async () => {
+    // Inside the postgres container: psql, the password, and Docker's DNS.
+    const inPostgres = (script: string) =>
+      stack.compose(['exec', '-T', 'postgres', 'sh', '-c', script], 30_000);
+    // PgBouncer's own counters of the application database (admin console,
+    // readable by stats_users): transactions it has carried.
+    const pooledTransactions = async () => {
+      const stats = await inPostgres(
+        'PGPASSWORD="$POSTGRES_PASSWORD" psql -h pgbouncer -p 6432 -U "$POSTGRES_USER" -d pgbouncer -XAt -F "|" -c "SHOW STATS"',
+      );
+      const row = stats
+        .trim()
+        .split('\n')
+        .map((line) => line.split('|'))
+        .find((cols) => cols[0] === 'dynapharm');
+      return Number(row?.[1] ?? Number.NaN);
+    };
+    const before = await pooledTransactions();
+    expect(before).toBeGreaterThanOrEqual(0);
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push(await createClient(`Compose Pooled ${i}`));
+    const read = await http(`/api/clients/${ids[4]}`);
+    expect(read.status).toBe(200);
+    // SHOW STATS is refreshed every stats_period (60 s by default).
+    await eventually(
+      async () => ((await pooledTransactions()) >= before + 6 ? true : undefined),
+      "PgBouncer's transaction count to include the five writes and the read",
+      90_000,
+      2_000,
+    );
+
+    // PostgreSQL's side: who holds which backend. The API's own address has
+    // exactly one session, the relay's; everything else it asks comes from
+    // PgBouncer's address.
+    const sessions = await inPostgres(
+      [
+        'api=$(getent hosts api | cut -d" " -f1)',
+        'bouncer=$(getent hosts pgbouncer | cut -d" " -f1)',
+        "psql -U \"$POSTGRES_USER\" -d \"$POSTGRES_DB\" -XAt -F \"|\" -c \"SELECT CASE host(client_addr) WHEN '$api' THEN 'api' WHEN '$bouncer' THEN 'pgbouncer' ELSE 'other' END, application_name, count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() GROUP BY 1, 2 ORDER BY 1, 2\"",
+      ].join(' && '),
+    );
+    const rows = sessions
+      .trim()
+      .split('\n')
+      .map((line) => line.split('|'));
+    const fromApi = rows.filter(([source]) => source === 'api');
+    expect(fromApi).toEqual([['api', 'relay', '1']]);
+    expect(rows.some(([source]) => source === 'pgbouncer')).toBe(true);
+  });
+
   it('archives WAL continuously into pgBackRest, keeps a backup and exports its age', async () => {
     const inBackup = (args: string[]) => stack.compose(['exec', '-T', 'backup', ...args], 90_000);
     // The backup service takes the first full backup as soon as it starts.
