@@ -50,6 +50,15 @@ describe('loadSettings', () => {
     );
     expect(() => loadSettings({ MONITORING: 'maybe' })).toThrow(/MONITORING/);
   });
+
+  it('runs no PgBouncer unless PGBOUNCER asks, and checks its port only then', () => {
+    expect(loadSettings({}).env).toMatchObject({ PGBOUNCER: false, PGBOUNCER_PORT: 6432 });
+    expect(loadSettings({ PGBOUNCER_PORT: '3000' }).env.PGBOUNCER).toBe(false);
+    expect(() => loadSettings({ PGBOUNCER: 'true', PGBOUNCER_PORT: '3000' })).toThrow(
+      /PGBOUNCER_PORT: same port as API_PORT/,
+    );
+    expect(() => loadSettings({ PGBOUNCER: 'sometimes' })).toThrow(/PGBOUNCER/);
+  });
 });
 
 describe('inheritedEnv', () => {

@@ -55,6 +55,13 @@ const launcherOwn = envFragment(
     PROMETHEUS_PORT: port.default(9090),
     /** Alertmanager's UI and API on 127.0.0.1 (with MONITORING). */
     ALERTMANAGER_PORT: port.default(9093),
+    /**
+     * Put Debian's PgBouncer (transaction mode) between the API's requests and
+     * PostgreSQL; the relay keeps a direct session (docs/operations.md). Off by default.
+     */
+    PGBOUNCER: envFlag.default(false),
+    /** PgBouncer on 127.0.0.1 (with PGBOUNCER). */
+    PGBOUNCER_PORT: port.default(6432),
     /** Log level of the API and gateways (their logs go to `<data dir>/logs`). */
     CHILD_LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
@@ -72,6 +79,7 @@ const launcherOwn = envFragment(
       fixed.push(['PROMETHEUS_PORT', env.PROMETHEUS_PORT]);
       fixed.push(['ALERTMANAGER_PORT', env.ALERTMANAGER_PORT]);
     }
+    if (env.PGBOUNCER) fixed.push(['PGBOUNCER_PORT', env.PGBOUNCER_PORT]);
     const gwFirst = env.GATEWAY_BASE_PORT;
     const gwLast = env.GATEWAY_BASE_PORT + MAX_REPLICAS - 1;
     if (gwLast > 65535) {

@@ -14,6 +14,7 @@ import { type ManagedChild, startChild, tailOf } from '../process/child.ts';
 import { canListen, findExecutable, waitForHttp } from '../process/net.ts';
 import type { Progress } from '../progress.ts';
 import { type Monitoring, startMonitoring } from '../services/monitoring.ts';
+import { startLocalPgBouncer } from '../services/pgbouncer.ts';
 import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from '../services/postgres.ts';
 import { redactUrl, resolveRedis } from '../services/redis.ts';
 import {
@@ -119,6 +120,7 @@ export async function launch(options: LaunchOptions): Promise<LaunchedCluster> {
       ['ALERTMANAGER_PORT', env.ALERTMANAGER_PORT],
     );
   }
+  if (env.PGBOUNCER) ports.push(['PGBOUNCER_PORT', env.PGBOUNCER_PORT]);
   for (const [name, port] of ports) {
     if (!(await canListen(port))) {
       throw new LaunchError(
@@ -265,6 +267,30 @@ export async function launch(options: LaunchOptions): Promise<LaunchedCluster> {
               .join(', '),
     );
 
+    // PGBOUNCER=true: the API's requests go through PgBouncer (transaction
+    // mode); its relay keeps a direct session (lock, LISTEN).
+    let apiDatabaseUrl = databaseUrl;
+    if (env.PGBOUNCER) {
+      apiDatabaseUrl = await progress.step(
+        `PgBouncer :${env.PGBOUNCER_PORT}`,
+        async () => {
+          const bouncer = await startLocalPgBouncer({
+            path: options.processEnv.PATH ?? '',
+            logDir,
+            env: childEnv,
+            databaseUrl,
+            port: env.PGBOUNCER_PORT,
+          });
+          extras.push(bouncer.child);
+          void bouncer.child.exited.then(() => {
+            if (!stopping) reportFailure(`PgBouncer exited:\n${tailOf(bouncer.child.logFile)}`);
+          });
+          return bouncer.url;
+        },
+        () => 'transaction mode for the API; the relay stays on PostgreSQL',
+      );
+    }
+
     if (childEnv.NODE_ENV === 'production') {
       progress.line(
         '    NODE_ENV=production ignored: this is the local development cluster (dev logins); deploy with docker compose (docs/operations.md)',
@@ -316,7 +342,8 @@ export async function launch(options: LaunchOptions): Promise<LaunchedCluster> {
           ...shared,
           PORT: String(env.API_PORT),
           HOST: '127.0.0.1',
-          DATABASE_URL: databaseUrl,
+          DATABASE_URL: apiDatabaseUrl,
+          ...(env.PGBOUNCER ? { RELAY_DATABASE_URL: databaseUrl } : {}),
           AUTH_MODE: 'dev',
           // Only the front door (on this machine) talks to it.
           TRUST_PROXY: 'true',

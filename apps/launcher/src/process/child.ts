@@ -12,6 +12,8 @@ export interface ChildSpec {
   logFile: string;
   /** Opens an IPC channel (for the PostgreSQL helper). */
   ipc?: boolean;
+  /** Runs as this user and group (a launcher running as root, for PgBouncer). */
+  user?: { uid: number; gid: number };
 }
 
 export interface ExitInfo {
@@ -52,6 +54,7 @@ export function startChild(spec: ChildSpec): ManagedChild {
       env: spec.env,
       detached: true,
       stdio: spec.ipc ? ['ignore', fd, fd, 'ipc'] : ['ignore', fd, fd],
+      ...(spec.user ? { uid: spec.user.uid, gid: spec.user.gid } : {}),
     });
   } finally {
     // The child holds its own copy of the descriptor.
