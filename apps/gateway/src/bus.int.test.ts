@@ -1,5 +1,17 @@
-import { type BusAdapterKind, createRelay, type Relay } from '@dynapharm/outbox';
-import { createTestDatabase, type IsolatedDatabase, redisNamespace } from '@dynapharm/testkit';
+import {
+  type BusAdapterKind,
+  type BusConfig,
+  type ClusterNode,
+  createRelay,
+  type Relay,
+} from '@dynapharm/outbox';
+import {
+  createTestDatabase,
+  type IsolatedDatabase,
+  redisNamespace,
+  startRedisCluster,
+  type TestRedisCluster,
+} from '@dynapharm/testkit';
 import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -41,10 +53,15 @@ afterAll(async () => {
   await database.drop();
 });
 
-function startRelay(adapter: BusAdapterKind, keyPrefix: string, redisUrl: string) {
+function startRelay(
+  adapter: BusAdapterKind,
+  keyPrefix: string,
+  redisUrl: string,
+  clusterNodes?: BusConfig['clusterNodes'],
+) {
   const relay = createRelay({
     databaseUrl: database.url,
-    bus: { adapter, keyPrefix, redisUrl },
+    bus: { adapter, keyPrefix, redisUrl, ...(clusterNodes ? { clusterNodes } : {}) },
     logger: pino({ level: 'silent' }),
     pollIntervalMs: 50,
     beatIntervalMs: 200,
@@ -67,14 +84,41 @@ async function relayStatus(url: string) {
   return body.relay?.status;
 }
 
-describe.each(['classic', 'sharded'] as const)('one bus config, %s adapter', (adapter) => {
+// Started on first use: only the Redis Cluster cases need one.
+let redisCluster: Promise<TestRedisCluster> | undefined;
+afterAll(async () => {
+  await (await redisCluster)?.close();
+});
+async function clusterNodes(): Promise<ClusterNode[]> {
+  redisCluster ??= startRedisCluster();
+  const started = await redisCluster;
+  return started.ports.map((port) => ({ host: started.host, port }));
+}
+
+describe.each([
+  { adapter: 'classic', redis: 'one Redis' },
+  { adapter: 'sharded', redis: 'one Redis' },
+  { adapter: 'sharded', redis: 'a Redis Cluster' },
+  { adapter: 'classic', redis: 'a Redis Cluster' },
+] as const)('one bus config, $adapter adapter on $redis', ({ adapter, redis }) => {
   it('delivers what the relay publishes and reports the relay as heard', async () => {
+    const nodes = redis === 'a Redis Cluster' ? await clusterNodes() : undefined;
     const cluster = await startCluster(2, {
-      bus: { adapter, keyPrefix: redisNamespace('bus').replace(/:$/, '') },
+      bus: {
+        adapter,
+        keyPrefix: redisNamespace('bus').replace(/:$/, ''),
+        ...(nodes ? { clusterNodes: nodes } : {}),
+      },
       relayQuietMs: 1_500,
     });
     clusters.push(cluster);
-    startRelay(adapter, cluster.bus.keyPrefix, cluster.bus.redisUrl);
+    if (nodes) {
+      const health = (await (await fetch(`${cluster.urls[0]}/health`)).json()) as {
+        redis: { bus: string };
+      };
+      expect(health.redis.bus).toContain(`on cluster ${nodes[0]?.host}:${nodes[0]?.port}`);
+    }
+    startRelay(adapter, cluster.bus.keyPrefix, cluster.bus.redisUrl, nodes);
     const seen = await Promise.all(
       cluster.urls.map(async (url) => {
         const socket = await connect(url, { token: await adminToken() });
@@ -90,7 +134,8 @@ describe.each(['classic', 'sharded'] as const)('one bus config, %s adapter', (ad
     for (const url of cluster.urls) {
       await eventually(async () => expect(await relayStatus(url)).toBe('ok'), 5_000);
     }
-  });
+    // Forming the Redis Cluster takes a few seconds the first time.
+  }, 60_000);
 });
 
 describe('a gateway on another bus than the relay', () => {
