@@ -41,6 +41,8 @@ const procs: Record<string, HostProcess> = {};
 let frontDoor: string;
 let token: string;
 let branchId: string;
+/** Stops writers and clients first, also when the test failed half-way. */
+const onTeardown: (() => void)[] = [];
 
 /** PostgreSQL stays on the test stack (loopback): forwarded from the root namespace's address. */
 async function forwardPostgres(bindIp: string, target: URL): Promise<Server> {
@@ -217,6 +219,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  for (const stop of onTeardown.splice(0)) stop();
   const leftovers: string[] = [];
   if (net) {
     await net.destroy();
@@ -267,6 +270,7 @@ function trackedClient() {
   rt.on('*', (_d, e) => {
     if ('offset' in e) applied.push(e);
   });
+  onTeardown.push(() => rt.disconnect());
   return { rt, applied, startOffset: 0 };
 }
 
@@ -314,6 +318,11 @@ describe('gateways on separate hosts', () => {
         });
       }
     })();
+    onTeardown.push(() => {
+      writing = false;
+    });
+    // Awaited below; this only keeps an abandoned writer (a failed run) quiet.
+    writer.catch(() => {});
     await sleep(1500);
 
     // Partition: the victim's cable is pulled; its gateway process keeps running.
