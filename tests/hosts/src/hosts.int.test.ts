@@ -258,20 +258,36 @@ async function writeUntilLanded(path: string, method: string, json: unknown) {
   throw new Error(`write ${method} ${path} never landed`);
 }
 
+/**
+ * A client through the front door that records what it applied and the head
+ * its first catch-up started it at: it owes every change after that head.
+ */
 function trackedClient() {
-  const rt = new RealtimeClient({
+  const tracked = {
+    rt: undefined as unknown as RealtimeClient,
+    applied: [] as ChangeEvent[],
+    startOffset: -1,
+  };
+  tracked.rt = new RealtimeClient({
     wsUrl: frontDoor,
     token,
     reconnectDelayMs: { min: 100, max: 1000 },
     // No periodic safety net: only reconnect catch-up and live events count.
     catchUpIntervalMs: 0,
+    fetch: async (input, init) => {
+      const res = await fetch(input, init);
+      if (tracked.startOffset < 0 && res.ok && String(input).includes('/api/changes')) {
+        const page = (await res.clone().json()) as { head: number };
+        tracked.startOffset = page.head;
+      }
+      return res;
+    },
   });
-  const applied: ChangeEvent[] = [];
-  rt.on('*', (_d, e) => {
-    if ('offset' in e) applied.push(e);
+  tracked.rt.on('*', (_d, e) => {
+    if ('offset' in e) tracked.applied.push(e);
   });
-  onTeardown.push(() => rt.disconnect());
-  return { rt, applied, startOffset: 0 };
+  onTeardown.push(() => tracked.rt.disconnect());
+  return tracked;
 }
 
 /** Waits for `ok`, returning the milliseconds it took from `since`. */
@@ -295,7 +311,6 @@ describe('gateways on separate hosts', () => {
     for (const c of clients) {
       await c.rt.subscribe(['clients']);
       await c.rt.connect();
-      c.startOffset = c.rt.lastOffset;
     }
     const placement = clients.map((c) => c.rt.replicaId);
     // leastconn spreads sequential connections over all three.
@@ -371,7 +386,6 @@ describe('gateways on separate hosts', () => {
         // Remembered and sent before the first catch-up, so nothing falls in between.
         await probe.rt.subscribe(['clients']);
         await probe.rt.connect();
-        probe.startOffset = probe.rt.lastOffset;
         if (probe.rt.replicaId === VICTIM) {
           late = probe;
           return true;
@@ -452,6 +466,7 @@ describe('gateways on separate hosts', () => {
     expect(procs[VICTIM]?.child.exitCode).toBeNull();
     expect(logged).toHaveLength(written.length * 2);
     for (const c of everyone) {
+      expect(c.startOffset).toBeGreaterThanOrEqual(0);
       // Exactly the changes in sync_log since it connected: none missed, none twice, in order.
       expect(mine(c)).toEqual(expectedFor(c));
     }
