@@ -57,9 +57,11 @@ async function gatewayStats(): Promise<{
 }> {
   const fetchStats =
     "fetch('http://127.0.0.1:'+process.env.PORT+'/stats').then(r=>r.text()).then(t=>process.stdout.write(t))";
-  return JSON.parse(
-    await stack.compose(['exec', '-T', 'gateway', 'node', '-e', fetchStats], 20_000),
-  );
+  // `docker exec` on a running replica: compose v1's `exec` picks container
+  // number 1, which a rolling restart has replaced.
+  const [replica] = await stack.containers('gateway');
+  if (!replica) throw new Error('no gateway container');
+  return JSON.parse(await stack.run('docker', ['exec', replica, 'node', '-e', fetchStats], 20_000));
 }
 
 async function clusterReplicas(): Promise<number> {
@@ -439,6 +441,97 @@ describe('docker compose cluster behind HAProxy', () => {
     expect(polling.socket.id).toBe(sid);
     expect(polling.polls).toBeGreaterThanOrEqual(ids.length);
   }, 60_000);
+
+  it('loses no change while scripts/compose-rolling-restart.sh replaces all 3 gateways under writes', async () => {
+    // Clients on every replica (leastconn), each resuming only by its
+    // catch-up after a reconnect: the periodic safety net is off.
+    const received = new Map<RealtimeClient, ChangeEvent[]>();
+    const replicasSeen = new Map<RealtimeClient, string[]>();
+    for (let i = 0; i < 12; i++) {
+      const rt = new RealtimeClient({
+        wsUrl: base,
+        token,
+        reconnectDelayMs: { min: 100, max: 1_000 },
+        catchUpIntervalMs: 0,
+      });
+      clients.push(rt);
+      const events: ChangeEvent[] = [];
+      received.set(rt, events);
+      replicasSeen.set(rt, []);
+      rt.on('*', (_data, event) => {
+        if (event.resource === 'clients' && 'offset' in event) events.push(event);
+      });
+      rt.onConnect(({ replicaId }) => replicasSeen.get(rt)?.push(replicaId ?? '?'));
+      await rt.connect();
+      await rt.subscribe(['clients']);
+    }
+    const before = new Set((await gatewayStats()).replicas.map((r) => r.replicaId));
+    const oldContainers = await stack.containers('gateway');
+    expect(oldContainers).toHaveLength(3);
+
+    const written: string[] = [];
+    const writeErrors: string[] = [];
+    let writing = true;
+    const writer = (async () => {
+      while (writing) {
+        try {
+          written.push(await createClient(`Rolling ${written.length}`));
+        } catch (err) {
+          writeErrors.push((err as Error).message);
+        }
+        await sleep(150);
+      }
+    })();
+    let output = '';
+    try {
+      await sleep(2_000);
+      output = await stack.run(
+        'bash',
+        [join(repoRoot, 'scripts/compose-rolling-restart.sh')],
+        300_000,
+      );
+      await sleep(2_000);
+    } finally {
+      writing = false;
+      await writer;
+    }
+    console.log(`[compose] rolling restart:\n${output.trim()}`);
+
+    // Three new containers, none of the old ones, and three new replica ids.
+    const now = await stack.containers('gateway');
+    expect(now).toHaveLength(3);
+    expect(now.filter((id) => oldContainers.includes(id))).toEqual([]);
+    const after = await eventually(
+      async () => {
+        const ids = (await gatewayStats()).replicas.map((r) => r.replicaId);
+        return ids.length === 3 ? ids : undefined;
+      },
+      'three gateway replicas after the rolling restart',
+      30_000,
+      500,
+    );
+    expect(after.filter((id) => before.has(id))).toEqual([]);
+
+    expect(writeErrors).toEqual([]);
+    expect(written.length).toBeGreaterThan(50);
+    for (const [rt, events] of received) {
+      await eventually(
+        () => (written.every((id) => events.some((e) => e.id === id)) ? true : undefined),
+        `all ${written.length} writes on client ${clients.indexOf(rt)}`,
+        30_000,
+      );
+      // Once each, in offset order.
+      const ofWritten = events.filter((e) => written.includes(e.id));
+      expect(ofWritten).toHaveLength(written.length);
+      const offsets = ofWritten.map((e) => e.offset);
+      expect(offsets).toEqual([...offsets].sort((a, b) => a - b));
+    }
+    // Every client sat on a replaced gateway, so every one moved and resumed.
+    for (const seen of replicasSeen.values()) expect(seen.length).toBeGreaterThan(1);
+    console.log(
+      `[compose] rolling restart: ${written.length} writes, every one of ${clients.length} clients moved and has all of them once`,
+    );
+  }, 420_000);
 
   it('loses no change for RealtimeClients while gateways scale 3 → 5 → 2 under writes', async () => {
     // Several clients, so that leastconn puts some on the replicas that the

@@ -20,6 +20,12 @@ export interface Stack {
   command: string;
   /** Runs `<compose> -p <project> <args>` with the stack's environment; rejects on failure. */
   compose(args: string[], timeoutMs?: number): Promise<string>;
+  /**
+   * Runs a command (e.g. a script under scripts/) with the stack's environment
+   * and `COMPOSE` set to this project's compose command line; resolves with its
+   * stdout, rejects on failure.
+   */
+  run(command: string, args: string[], timeoutMs?: number): Promise<string>;
   /** Container ids of a service's running containers. */
   containers(service: string): Promise<string[]>;
   /** The last lines of every service's log (for failure reports). */
@@ -141,11 +147,27 @@ export async function createStack(opts: StackOptions): Promise<Stack> {
     }
   };
 
+  const run = async (command: string, args: string[], timeoutMs = 300_000) => {
+    try {
+      const { stdout } = await exec(command, args, {
+        cwd: repoRoot,
+        env: { ...env, COMPOSE: [cmd, ...base].join(' ') },
+        timeout: timeoutMs,
+        maxBuffer: 64 * 1024 * 1024,
+      });
+      return stdout;
+    } catch (err) {
+      const e = err as Error & { stdout?: string };
+      throw new Error(`${e.message}${e.stdout ? `\nstdout:\n${e.stdout}` : ''}`);
+    }
+  };
+
   return {
     frontDoor: `http://127.0.0.1:${opts.frontDoorPort}`,
     prometheus: `http://127.0.0.1:${opts.prometheusPort}`,
     command: [cmd, ...prefix].join(' '),
     compose,
+    run,
     async containers(service) {
       const out = await compose(['ps', '-q', service]);
       return out.split('\n').filter(Boolean);
