@@ -108,6 +108,16 @@ const systemPackages = {
     why: 'WAL archiving, backups and point-in-time restores in the backup tests (tests/backup)',
     present: () => onPath('pgbackrest'),
   },
+  pgbouncer: {
+    why: 'PgBouncer in front of PostgreSQL in the PgBouncer tests (apps/api, apps/launcher)',
+    // Where @dynapharm/testkit's startPgBouncer looks for it.
+    present: () => existsSync(process.env.PGBOUNCER_BIN || '/usr/sbin/pgbouncer'),
+  },
+  'kubernetes-client': {
+    why: '`kubectl kustomize`, which builds the manifests of infra/k8s for their checks (tests/k8s)',
+    // Any kubectl will do (tests/k8s runs KUBECTL, else `kubectl` from PATH).
+    present: () => Boolean(process.env.KUBECTL) || onPath('kubectl'),
+  },
 };
 const packagesFor = {
   start: ['haproxy', 'redis-server'],
@@ -121,6 +131,8 @@ const packagesFor = {
     'prometheus-alertmanager',
     'postgresql-15',
     'pgbackrest',
+    'pgbouncer',
+    'kubernetes-client',
   ],
 };
 
