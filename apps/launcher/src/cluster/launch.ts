@@ -16,7 +16,7 @@ import type { Progress } from '../progress.ts';
 import { type Monitoring, startMonitoring } from '../services/monitoring.ts';
 import { startLocalPgBouncer } from '../services/pgbouncer.ts';
 import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from '../services/postgres.ts';
-import { redactUrl, resolveRedis } from '../services/redis.ts';
+import { redactUrl, redisAnswers, resolveRedis } from '../services/redis.ts';
 import {
   commandLineIncludes,
   isAlive,
@@ -228,22 +228,47 @@ export async function launch(options: LaunchOptions): Promise<LaunchedCluster> {
     );
     for (const note of postgresNotes) progress.line(`    ${note}`);
 
-    const redis = await progress.step(
-      'Redis',
-      async () => {
-        const handle = await resolveRedis({
-          redisUrl: env.REDIS_URL,
-          path: options.processEnv.PATH ?? '',
-          dataDir,
-          logDir,
-          env: childEnv,
-        });
-        if (handle.child) extras.push(handle.child);
-        return handle;
-      },
-      (r) =>
-        `${redactUrl(r.url)} (${r.source === 'redis-server' ? 'started redis-server' : r.source === 'local' ? 'already running' : 'REDIS_URL'})`,
-    );
+    // An operator's Redis Cluster (REDIS_CLUSTER_NODES, which the apps inherit
+    // with REDIS_ADAPTER) replaces the launcher's Redis; the apps refuse it
+    // together with REDIS_URL, so the launcher does too, before starting anything.
+    const clusterNodes = childEnv.REDIS_CLUSTER_NODES?.trim() || undefined;
+    let redisEnv: Record<string, string>;
+    if (clusterNodes) {
+      redisEnv = await progress.step(
+        'Redis Cluster',
+        async () => {
+          if (env.REDIS_URL) {
+            throw new Error(
+              'REDIS_URL and REDIS_CLUSTER_NODES are mutually exclusive: set only one',
+            );
+          }
+          const seed = clusterNodes.split(',')[0]?.trim() ?? '';
+          if (!(await redisAnswers(`redis://${seed}`, 5_000))) {
+            throw new Error(`REDIS_CLUSTER_NODES is set but ${seed} does not answer PING`);
+          }
+          return { REDIS_CLUSTER_NODES: clusterNodes };
+        },
+        () => `${clusterNodes} (REDIS_CLUSTER_NODES)`,
+      );
+    } else {
+      const redis = await progress.step(
+        'Redis',
+        async () => {
+          const handle = await resolveRedis({
+            redisUrl: env.REDIS_URL,
+            path: options.processEnv.PATH ?? '',
+            dataDir,
+            logDir,
+            env: childEnv,
+          });
+          if (handle.child) extras.push(handle.child);
+          return handle;
+        },
+        (r) =>
+          `${redactUrl(r.url)} (${r.source === 'redis-server' ? 'started redis-server' : r.source === 'local' ? 'already running' : 'REDIS_URL'})`,
+      );
+      redisEnv = { REDIS_URL: redis.url };
+    }
 
     await progress.step('migrations', () => runMigrations(databaseUrl));
     await progress.step(
@@ -300,7 +325,7 @@ export async function launch(options: LaunchOptions): Promise<LaunchedCluster> {
       ...childEnv,
       // The apps refuse AUTH_MODE=dev in production, and dev logins are the point here.
       NODE_ENV: childEnv.NODE_ENV === 'test' ? 'test' : 'development',
-      REDIS_URL: redis.url,
+      ...redisEnv,
       AUTH_JWT_SECRET: secrets.authJwtSecret,
       ALLOWED_ORIGINS: origins,
       LOG_LEVEL: env.CHILD_LOG_LEVEL,
