@@ -154,6 +154,24 @@ describe('loadEnv (API)', () => {
       expect(err.message).not.toContain('dynapharm-dev-password');
     });
 
+    it("refuses a published password in the relay's direct URL, and takes it when sound", () => {
+      const err = refusal({
+        ...production,
+        RELAY_DATABASE_URL:
+          'postgres://dynapharm:dynapharm-dev-password-change-me@postgres:5432/dynapharm',
+      });
+      expect(err.variables).toEqual(['RELAY_DATABASE_URL']);
+      expect(err.message).not.toContain('dynapharm-dev-password');
+      const direct = production.DATABASE_URL.replace('@db:5432', '@db-primary:5432');
+      expect(loadEnv({ ...production, RELAY_DATABASE_URL: direct }).RELAY_DATABASE_URL).toBe(
+        direct,
+      );
+      expect(loadEnv(production).RELAY_DATABASE_URL).toBeUndefined();
+      expect(refusal({ ...base, RELAY_DATABASE_URL: 'mysql://x' }).variables).toEqual([
+        'RELAY_DATABASE_URL',
+      ]);
+    });
+
     it('names every unsafe setting at once', () => {
       const err = refusal({
         NODE_ENV: 'production',

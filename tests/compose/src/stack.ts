@@ -116,6 +116,7 @@ function stackEnv(opts: StackOptions): NodeJS.ProcessEnv {
     PROMETHEUS_URL: '',
     GATEWAY_REPLICAS: String(opts.gateways),
     HAPROXY_CONFIG: join(repoRoot, 'infra/haproxy/haproxy.cfg'),
+    PGBOUNCER_POOL_SIZE: '20',
     REDIS_KEY_PREFIX: 'socket.io',
     LOG_LEVEL: 'info',
     // The suite writes a few hundred rows a minute from one address.
