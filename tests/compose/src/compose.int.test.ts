@@ -397,13 +397,25 @@ describe('docker compose cluster behind HAProxy', () => {
 
     // What the alerts read is there: one relay leader, the volumes' free
     // space, the backup age, and the latency of the write an earlier test made.
-    expect(await promValue('dynapharm:relay_leaders:sum')).toBe(1);
-    const volumes = await prometheusApi<{ result: { metric: { volume: string } }[] }>(
-      `query?query=${encodeURIComponent('dynapharm:volume_free:ratio')}`,
+    // Recording rules run every 15 s: a rule evaluated before a target's first
+    // scrape has no value yet, so each is read until it has one (3 rounds).
+    const recorded = (query: string) =>
+      eventually(async () => promValue(query), `a value of ${query}`, 45_000, 1_000);
+    expect(await recorded('dynapharm:relay_leaders:sum')).toBe(1);
+    const volumes = await eventually(
+      async () => {
+        const data = await prometheusApi<{ result: { metric: { volume: string } }[] }>(
+          `query?query=${encodeURIComponent('dynapharm:volume_free:ratio')}`,
+        );
+        return data.result.length >= 2 ? data : undefined;
+      },
+      'dynapharm:volume_free:ratio of both volumes',
+      45_000,
+      1_000,
     );
     expect(volumes.result.map((r) => r.metric.volume).sort()).toEqual(['pgbackrest', 'pgdata']);
-    expect(await promValue('sum(gateway_commit_to_client_seconds_count)')).toBeGreaterThan(0);
-    expect(await promValue('dynapharm:relay_publish_lag:max')).toBe(0);
+    expect(await recorded('sum(gateway_commit_to_client_seconds_count)')).toBeGreaterThan(0);
+    expect(await recorded('dynapharm:relay_publish_lag:max')).toBe(0);
 
     // Both UIs are published on 127.0.0.1 only.
     expect((await stack.compose(['port', 'prometheus', '9090'])).trim()).toBe(
