@@ -10,7 +10,7 @@ import {
   stack,
   startPgBouncer,
 } from '@dynapharm/testkit';
-import type { ChangesPage } from '@dynapharm/types';
+import type { ChangeEvent, ChangesPage } from '@dynapharm/types';
 import pg from 'pg';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,6 +31,8 @@ let other: TestApi;
 let admin: string;
 let head0 = 0;
 const created = new Map<string, string>(); // Idempotency-Key → client id
+/** What the leader's relay published, in order, as Redis confirmed it. */
+const published: ChangeEvent[] = [];
 
 async function direct<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []) {
   const client = new pg.Client({ connectionString: database.url });
@@ -72,7 +74,11 @@ beforeAll(async () => {
     RELAY_DATABASE_URL: database.url,
     RELAY_POLL_MS: 600_000,
   };
-  leader = await startTestApi({ database, env });
+  leader = await startTestApi({
+    database,
+    env,
+    relayOptions: { onPublished: (changes) => published.push(...changes) },
+  });
   await until('a relay leader', async () => leader.api.relay.isLeader());
   other = await startTestApi({ database, keyPrefix: leader.keyPrefix, env });
   admin = await leader.token('admin');
@@ -175,6 +181,19 @@ describe('the API through PgBouncer in transaction mode', () => {
     ).map((r) => Number(r.offset));
     expect(offsets).toEqual(Array.from({ length: offsets.length }, (_, i) => head0 + 1 + i));
     expect(offsets.length).toBeGreaterThanOrEqual(WRITES);
+
+    // On the bus: every write once, in offset order, with the offset the log has.
+    const sent = published.filter((c) => ids.includes(c.id));
+    expect(sent.map((c) => c.id).sort()).toEqual([...ids].sort());
+    const sentOffsets = sent.map((c) => c.offset);
+    expect(sentOffsets).toEqual([...sentOffsets].sort((a, b) => a - b));
+    const logged = await direct<{ id: string; offset: string }>(
+      `SELECT record_id AS id, "offset" FROM sync_log WHERE record_id = ANY($1::uuid[])`,
+      [ids],
+    );
+    for (const row of logged) {
+      expect(sent.find((c) => c.id === row.id)?.offset).toBe(Number(row.offset));
+    }
 
     // What a client catching up reads, through PgBouncer: all of them, in offset order.
     const res = await other.request(`/api/changes?after=${head0}&resources=clients&limit=500`, {

@@ -8,7 +8,12 @@ import {
 } from '@dynapharm/testkit';
 import type { Role } from '@dynapharm/types';
 import pino, { type Logger } from 'pino';
-import { type ApiConfig, type ApiServer, createApiServer } from '../server.ts';
+import {
+  type ApiConfig,
+  type ApiServer,
+  type ApiServerOptions,
+  createApiServer,
+} from '../server.ts';
 import { type ContractChecker, createContractChecker } from './contract.ts';
 
 export { type ContractChecker, createContractChecker } from './contract.ts';
@@ -44,6 +49,8 @@ export async function startTestApi(
     /** Adapter key prefix; defaults to a fresh namespace. */
     keyPrefix?: string;
     env?: Partial<ApiConfig>;
+    /** Extra relay settings, e.g. `onPublished` to see what Redis confirmed. */
+    relayOptions?: ApiServerOptions['relay'];
     /** @default a silent logger, or TEST_LOG_LEVEL's */
     logger?: Logger;
   } = {},
@@ -80,6 +87,7 @@ export async function startTestApi(
       ...options.env,
     },
     logger: options.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    ...(options.relayOptions ? { relay: options.relayOptions } : {}),
   });
   const { port } = await api.start(0, '127.0.0.1');
   const url = `http://127.0.0.1:${port}`;
