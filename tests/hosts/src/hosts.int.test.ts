@@ -262,15 +262,21 @@ async function writeUntilLanded(path: string, method: string, json: unknown) {
  * A client through the front door that records what it applied and the head
  * its first catch-up started it at: it owes every change after that head.
  */
-function trackedClient() {
+function trackedClient(transport: 'websocket' | 'polling' = 'websocket') {
   const tracked = {
     rt: undefined as unknown as RealtimeClient,
+    transport,
     applied: [] as ChangeEvent[],
     startOffset: -1,
+    /** Gateways it was connected to, in order, one entry per connection. */
+    connections: [] as string[],
   };
   tracked.rt = new RealtimeClient({
     wsUrl: frontDoor,
     token,
+    // Long-polling needs HAProxy's affinity cookie: every request of a session
+    // must reach the gateway that holds it (Node's client keeps cookies).
+    transports: [transport],
     reconnectDelayMs: { min: 100, max: 1000 },
     // No periodic safety net: only reconnect catch-up and live events count.
     catchUpIntervalMs: 0,
@@ -286,8 +292,18 @@ function trackedClient() {
   tracked.rt.on('*', (_d, e) => {
     if ('offset' in e) tracked.applied.push(e);
   });
+  tracked.rt.onConnect(({ replicaId }) => tracked.connections.push(replicaId ?? '?'));
   onTeardown.push(() => tracked.rt.disconnect());
   return tracked;
+}
+
+/** `promise`, or a failure naming what did not happen within `ms`. */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
 /** Waits for `ok`, returning the milliseconds it took from `since`. */
@@ -307,15 +323,19 @@ async function until(
 
 describe('gateways on separate hosts', () => {
   it('moves a partitioned gateway host’s clients through HAProxy without a miss, and takes the host back', async () => {
-    const clients = Array.from({ length: CLIENTS }, trackedClient);
+    // Every other client long-polls, so the move is proven with both transports.
+    const clients = Array.from({ length: CLIENTS }, (_, i) =>
+      trackedClient(i % 2 === 1 ? 'polling' : 'websocket'),
+    );
     for (const c of clients) {
       await c.rt.subscribe(['clients']);
-      await c.rt.connect();
+      await within(c.rt.connect(), 15_000, `a ${c.transport} client connecting through HAProxy`);
     }
     const placement = clients.map((c) => c.rt.replicaId);
     // leastconn spreads sequential connections over all three.
     for (const g of GATEWAYS) expect(placement).toContain(g);
     const victims = clients.filter((c) => c.rt.replicaId === VICTIM);
+    const bystanders = clients.filter((c) => c.rt.replicaId !== VICTIM);
 
     let writing = true;
     const written: string[] = [];
@@ -385,7 +405,7 @@ describe('gateways on separate hosts', () => {
         const probe = trackedClient();
         // Remembered and sent before the first catch-up, so nothing falls in between.
         await probe.rt.subscribe(['clients']);
-        await probe.rt.connect();
+        await within(probe.rt.connect(), 15_000, 'a new client connecting through HAProxy');
         if (probe.rt.replicaId === VICTIM) {
           late = probe;
           return true;
@@ -441,7 +461,7 @@ describe('gateways on separate hosts', () => {
 
     console.log(
       [
-        `[hosts] subnet ${net.subnet}; clients ${placement.join(' ')}; ${victims.length} on ${VICTIM}`,
+        `[hosts] subnet ${net.subnet}; clients ${clients.map((c) => `${c.connections[0]}/${c.transport}`).join(' ')}; ${victims.length} on ${VICTIM}`,
         `[hosts] cut ${VICTIM}: clients moved in ${movedMs} ms (to ${victims.map((c) => c.rt.replicaId).join(' ')}), out of /stats in ${leftStatsMs} ms, HAProxy then ${JSON.stringify(downStatus)}`,
         `[hosts] ${writtenWhileCut} records written while cut off; ${written.length} in all`,
         `[hosts] link up: back in /stats in ${rejoinedStatsMs} ms, a new client placed on it in ${landedMs} ms, HAProxy then ${JSON.stringify(upStatus)}`,
@@ -458,7 +478,17 @@ describe('gateways on separate hosts', () => {
     }
     for (const c of everyone) c.rt.disconnect();
 
-    expect(victims.length).toBeGreaterThan(0);
+    expect(victims.map((c) => c.transport).sort()).toEqual(
+      expect.arrayContaining(['polling', 'websocket']),
+    );
+    // Only the cut-off gateway's clients moved, each once, and never back to it;
+    // the others (long-polling ones included, held by the affinity cookie) never dropped.
+    for (const c of victims) {
+      expect(c.connections).toHaveLength(2);
+      expect(c.connections[0]).toBe(VICTIM);
+      expect(c.connections[1]).not.toBe(VICTIM);
+    }
+    for (const c of bystanders) expect(c.connections).toEqual([c.connections[0]]);
     expect(downStatus[VICTIM]).toMatch(/^DOWN/);
     expect(writtenWhileCut).toBeGreaterThan(0);
     expect(upStatus[VICTIM]).toBe('UP');
