@@ -24,7 +24,7 @@ const entry = join(appDir, 'dist/main.js');
 
 const CONNECTIONS = 300;
 const WRITES_PER_SEC = 10;
-const DRAIN_SPREAD_MS = 4_000;
+const DRAIN_SPREAD_MS = 6_000;
 
 beforeAll(() => {
   // The launcher runs the built API and gateways, like `npm start` does.
@@ -69,7 +69,7 @@ describe('rolling restart of the local cluster under load', () => {
         REDIS_URL: stack().redisUrl,
         REDIS_KEY_PREFIX: redisNamespace('rolling').slice(0, -1),
         GATEWAY_REPLICAS: '3',
-        DRAIN_TIMEOUT_MS: '10000',
+        DRAIN_TIMEOUT_MS: '12000',
         DRAIN_SPREAD_MS: String(DRAIN_SPREAD_MS),
         // Every client catches up through the API after it moves.
         READ_RATE_LIMIT_PER_MINUTE: '1000000',

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createDb, demoUsers } from '@dynapharm/db';
 import { RealtimeClient } from '@dynapharm/realtime-client';
 import type { LiveChange } from '@dynapharm/types';
@@ -28,6 +29,9 @@ interface Tracked {
   startOffset: number;
   offsets: number[];
   replicaId: string | undefined;
+  /** Socket state and replica (`server:hello`) at the last sample. */
+  connected: boolean;
+  socketReplica: string | undefined;
 }
 
 export interface Percentiles {
@@ -43,16 +47,38 @@ export interface RollingFigures {
   branches: number;
   /** Clients on each gateway just before the restart. */
   clientsPerGateway: Record<string, number>;
-  writes: { sent: number; failed: number };
+  /**
+   * Writes sent and failed (after up to 5 tries with the same Idempotency-Key),
+   * the tries that failed on the way (e.g. the front door closing an idle
+   * keep-alive connection at a reload), and the first few reasons.
+   */
+  writes: { sent: number; failed: number; retried: number; errors: string[] };
   /** Commit → client latency (ms) of events received in each phase. */
   latency: Record<Phase, Percentiles>;
+  /**
+   * Socket.IO reconnects (the socket connected again, sampled every 50 ms):
+   * what the gateways and the front door take.
+   */
   reconnects: {
     total: number;
-    /** Highest count of reconnects that completed within one wall-clock second. */
+    /** Highest count within one wall-clock second. */
     peakPerSec: number;
-    /** Reconnects per second from the start of the restart (index 0 = its first second). */
+    /** Per second from the start of the restart (index 0 = its first second). */
     perSecond: number[];
   };
+  /** Reconnected clients done with their catch-up (`onConnect`): what the API takes. */
+  resumes: { total: number; peakPerSec: number; perSecond: number[] };
+  /**
+   * The gateways' side, from `/ws-stats` polled every second: connections
+   * gained by replicas that are not draining, per second (each replica
+   * announces its count about once a second, so this is smoothed over ~1 s).
+   */
+  arrivals: { peakPerSec: number; perSecond: number[] };
+  /**
+   * Event-loop delay of this process (ms): the client-side timestamps above
+   * are late by up to this much when the load generator itself is saturated.
+   */
+  loadGeneratorLagMs: { p99: number; max: number };
   check: {
     /** Offsets `sync_log` holds for the clients' rooms that some client never applied. */
     lost: number;
@@ -108,6 +134,7 @@ export async function startRollingLoad(options: RollingLoadOptions) {
   let restartStartedAt = 0;
   const latency: Record<Phase, number[]> = { before: [], during: [], after: [] };
   const reconnectTimes: number[] = [];
+  const resumeTimes: number[] = [];
   const clients: Tracked[] = [];
   let restartGateways: Record<string, number> = {};
 
@@ -120,11 +147,19 @@ export async function startRollingLoad(options: RollingLoadOptions) {
       reconnectDelayMs: { min: 200, max: 5_000 },
       catchUpIntervalMs: 0,
     });
-    const tracked: Tracked = { rt, branchId, startOffset: 0, offsets: [], replicaId: undefined };
+    const tracked: Tracked = {
+      rt,
+      branchId,
+      startOffset: 0,
+      offsets: [],
+      replicaId: undefined,
+      connected: false,
+      socketReplica: undefined,
+    };
     let connects = 0;
     rt.onConnect(({ replicaId }) => {
       tracked.replicaId = replicaId;
-      if (connects++ > 0) reconnectTimes.push(Date.now());
+      if (connects++ > 0) resumeTimes.push(Date.now());
     });
     rt.on('*', (_data, event: LiveChange) => {
       if (!('offset' in event)) return;
@@ -135,8 +170,47 @@ export async function startRollingLoad(options: RollingLoadOptions) {
     await rt.subscribe([`clients@${branchId}`]);
     await rt.connect();
     tracked.startOffset = rt.lastOffset;
+    tracked.connected = true;
+    tracked.socketReplica = rt.replicaId;
     clients.push(tracked);
   };
+  const lag = monitorEventLoopDelay({ resolution: 10 });
+  lag.enable();
+  const statsSamples: { t: number; replicas: Map<string, { n: number; draining: boolean }> }[] = [];
+  let polling = true;
+  const poller = (async () => {
+    while (polling) {
+      const stats = await fetch(`${options.url}/ws-stats`, { signal: AbortSignal.timeout(3_000) })
+        .then(
+          (r) =>
+            r.json() as Promise<{
+              replicas: { replicaId: string; connections: number; draining: boolean }[];
+            }>,
+        )
+        .catch(() => undefined);
+      if (stats) {
+        statsSamples.push({
+          t: Date.now(),
+          replicas: new Map(
+            stats.replicas.map((r) => [r.replicaId, { n: r.connections, draining: r.draining }]),
+          ),
+        });
+      }
+      await sleep(1_000);
+    }
+  })();
+  // The socket's own reconnects, before the catch-up that `onConnect` waits for.
+  const sampler = setInterval(() => {
+    const now = Date.now();
+    for (const c of clients) {
+      const connected = c.rt.isConnected;
+      const replica = c.rt.replicaId;
+      // A move to another replica counts even if it happened between two samples.
+      if ((connected && !c.connected) || replica !== c.socketReplica) reconnectTimes.push(now);
+      c.connected = connected;
+      c.socketReplica = replica;
+    }
+  }, 50);
 
   const batch = options.connectBatch ?? 100;
   const openedAt = Date.now();
@@ -153,27 +227,47 @@ export async function startRollingLoad(options: RollingLoadOptions) {
   const written: string[] = [];
   let failed = 0;
   let sent = 0;
+  let retried = 0;
+  const errors: string[] = [];
+  const failure = (why: string) => {
+    failed++;
+    if (errors.length < 5) errors.push(why);
+  };
   const inFlight = new Set<Promise<void>>();
   const write = async (n: number) => {
     const branchId = branchIds[n % branchIds.length] ?? '';
     const id = randomUUID();
+    // As a device would: retry a write whose answer was lost with the same key.
+    const key = randomUUID();
     sent++;
-    try {
-      const res = await fetch(`${options.url}/api/clients`, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${tokens.get(branchId)}`,
-          'content-type': 'application/json',
-          'idempotency-key': randomUUID(),
-        },
-        body: JSON.stringify({ id, branchId, fullName: `Rolling ${n}` }),
-        signal: AbortSignal.timeout(10_000),
-      });
-      await res.arrayBuffer();
-      if (res.status === 201) written.push(id);
-      else failed++;
-    } catch {
-      failed++;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const res = await fetch(`${options.url}/api/clients`, {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${tokens.get(branchId)}`,
+            'content-type': 'application/json',
+            'idempotency-key': key,
+          },
+          body: JSON.stringify({ id, branchId, fullName: `Rolling ${n}` }),
+          signal: AbortSignal.timeout(10_000),
+        });
+        const text = await res.text();
+        if (res.status === 201) {
+          written.push(id);
+          return;
+        }
+        if (res.status < 500 || attempt >= 5) {
+          return failure(`HTTP ${res.status} ${text.slice(0, 200)}`);
+        }
+        retried++;
+      } catch (err) {
+        const why = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+        if (attempt >= 5) return failure(why);
+        retried++;
+        if (errors.length < 5) errors.push(`(retried) ${why}`);
+      }
+      await sleep(200 * attempt);
     }
   };
   let writing = true;
@@ -253,31 +347,56 @@ export async function startRollingLoad(options: RollingLoadOptions) {
           lost += missing;
           if (missing === 0) clientsComplete++;
         }
-        const perSecond: number[] = [];
-        for (const t of reconnectTimes) {
-          const s = Math.floor((t - restartStartedAt) / 1000);
-          if (s >= 0) perSecond[s] = (perSecond[s] ?? 0) + 1;
-        }
-        const buckets = new Map<number, number>();
-        for (const t of reconnectTimes) {
-          const s = Math.floor(t / 1000);
-          buckets.set(s, (buckets.get(s) ?? 0) + 1);
+        const rates = (times: number[]) => {
+          const perSecond: number[] = [];
+          for (const t of times) {
+            const sec = Math.floor((t - restartStartedAt) / 1000);
+            if (sec >= 0) perSecond[sec] = (perSecond[sec] ?? 0) + 1;
+          }
+          const buckets = new Map<number, number>();
+          for (const t of times) {
+            const sec = Math.floor(t / 1000);
+            buckets.set(sec, (buckets.get(sec) ?? 0) + 1);
+          }
+          return {
+            total: times.length,
+            peakPerSec: Math.max(0, ...buckets.values()),
+            perSecond: Array.from(perSecond, (k) => k ?? 0),
+          };
+        };
+        polling = false;
+        await poller;
+        const arrivals: number[] = [];
+        let peakArrivals = 0;
+        for (let i = 1; i < statsSamples.length; i++) {
+          const prev = statsSamples[i - 1];
+          const cur = statsSamples[i];
+          if (!prev || !cur || cur.t < restartStartedAt) continue;
+          let gained = 0;
+          for (const [id, r] of cur.replicas) {
+            if (!r.draining) gained += Math.max(0, r.n - (prev.replicas.get(id)?.n ?? 0));
+          }
+          const perSec = Math.round(gained / ((cur.t - prev.t) / 1000));
+          arrivals.push(perSec);
+          peakArrivals = Math.max(peakArrivals, perSec);
         }
         return {
           connections: clients.length,
           writesPerSec: options.writesPerSec,
           branches: branchIds.length,
           clientsPerGateway: restartGateways,
-          writes: { sent, failed },
+          writes: { sent, failed, retried, errors },
           latency: {
             before: percentiles(latency.before),
             during: percentiles(latency.during),
             after: percentiles(latency.after),
           },
-          reconnects: {
-            total: reconnectTimes.length,
-            peakPerSec: Math.max(0, ...buckets.values()),
-            perSecond: Array.from(perSecond, (n) => n ?? 0),
+          reconnects: rates(reconnectTimes),
+          resumes: rates(resumeTimes),
+          arrivals: { peakPerSec: peakArrivals, perSecond: arrivals },
+          loadGeneratorLagMs: {
+            p99: Math.round(lag.percentile(99) / 1e6),
+            max: Math.round(lag.max / 1e6),
           },
           check: {
             lost,
@@ -301,6 +420,9 @@ export async function startRollingLoad(options: RollingLoadOptions) {
       return restartGateways;
     },
     close() {
+      clearInterval(sampler);
+      lag.disable();
+      polling = false;
       for (const c of clients) c.rt.disconnect();
     },
   };
