@@ -1,5 +1,6 @@
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -61,6 +62,60 @@ async function schemaErrors(objects: Obj[]): Promise<string[]> {
   return errors;
 }
 
+/**
+ * Unknown fields, which the JSON schemas let through: every object becomes an
+ * object literal typed with kubernetes-models' interface of its kind, and
+ * TypeScript refuses a property the interface does not have (at any depth).
+ * Returns the compiler's errors per object label.
+ */
+function unknownFields(objects: Record<string, Obj>): Record<string, string[]> {
+  const dir = mkdtempSync(join(dirname(fileURLToPath(import.meta.url)), '../.fields-'));
+  try {
+    const labels = Object.keys(objects);
+    const lines = labels.map((label, i) => {
+      const obj = objects[label] as Obj;
+      const [group, version] = String(obj.apiVersion).includes('/')
+        ? String(obj.apiVersion).split('/')
+        : [undefined, String(obj.apiVersion)];
+      const path = group ? `${group}/${version}/${obj.kind}` : `${version}/${obj.kind}`;
+      return `export const o${i}: import('kubernetes-models/${path}').I${obj.kind} = ${JSON.stringify(obj)};`;
+    });
+    const file = join(dir, 'objects.ts');
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+    const run = spawnSync(
+      process.execPath,
+      [
+        tsc,
+        '--noEmit',
+        '--strict',
+        '--module',
+        'esnext',
+        '--moduleResolution',
+        'bundler',
+        '--target',
+        'es2022',
+        '--types',
+        'node',
+        file,
+      ],
+      { encoding: 'utf8' },
+    );
+    const errors: Record<string, string[]> = Object.fromEntries(labels.map((l) => [l, []]));
+    for (const line of run.stdout.split('\n')) {
+      const m = /objects\.ts\((\d+),\d+\): (error .*)$/.exec(line);
+      if (!m) continue;
+      errors[labels[Number(m[1]) - 1] as string]?.push(m[2] as string);
+    }
+    if (run.status !== 0 && Object.values(errors).every((e) => e.length === 0)) {
+      throw new Error(`tsc failed without a per-object error:\n${run.stdout}${run.stderr}`);
+    }
+    return errors;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const find = (objects: Obj[], kind: string, name: string) =>
   objects.find((o) => o.kind === kind && o.metadata?.name === name);
 const podSpecs = (objects: Obj[]) =>
@@ -77,10 +132,23 @@ const containersOf = (objects: Obj[]) =>
   );
 
 const builds = {} as Record<'base' | 'production', Obj[]>;
+let fieldErrors: Record<string, string[]>;
 beforeAll(() => {
   builds.base = kustomize('base');
   builds.production = kustomize('overlays/production');
-});
+  // One compiler run for both builds and a control object with a typo.
+  const typo = structuredClone(find(builds.base, 'Deployment', 'gateway')) as Obj;
+  typo.spec.template.spec.containers[0].readinesProbe =
+    typo.spec.template.spec.containers[0].readinessProbe;
+  fieldErrors = unknownFields({
+    ...Object.fromEntries(
+      (['base', 'production'] as const).flatMap((b) =>
+        builds[b].map((o) => [`${b} ${o.kind}/${o.metadata.name}`, o]),
+      ),
+    ),
+    'control with a typo': typo,
+  });
+}, 60_000);
 
 describe.each(['base', 'production'] as const)('infra/k8s %s', (build) => {
   it('validates every object against the Kubernetes OpenAPI schemas', async () => {
@@ -98,6 +166,12 @@ describe.each(['base', 'production'] as const)('infra/k8s %s', (build) => {
       ]),
     );
     expect(await schemaErrors(objects)).toEqual([]);
+  });
+
+  it('has no field the Kubernetes API does not know', () => {
+    const own = Object.entries(fieldErrors).filter(([label]) => label.startsWith(`${build} `));
+    expect(own).toHaveLength(builds[build].length);
+    expect(own.filter(([, errors]) => errors.length > 0)).toEqual([]);
   });
 
   it('gives every container resource requests and a memory limit, and every server probes', () => {
@@ -246,6 +320,12 @@ describe('the production overlay', () => {
 });
 
 describe('the schema check itself', () => {
+  it('refuses an unknown field', () => {
+    expect(fieldErrors['control with a typo']?.join('\n')).toMatch(
+      /known properties, and '"?readinesProbe"?' does not exist in type 'IContainer'/,
+    );
+  });
+
   it('refuses a wrong type, a missing required field and a bad enum', async () => {
     const deployment = structuredClone(find(builds.base, 'Deployment', 'gateway')) as Obj;
     deployment.spec.template.spec.containers[0].ports[0].containerPort = 'eight thousand';
