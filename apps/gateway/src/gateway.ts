@@ -77,16 +77,25 @@ export function createGateway(options: GatewayOptions): Gateway {
   const sub = createRedisClient(opts.bus, 'sub', logger, { subscriber: true });
   const redisUp = () => isReady(pub) && isReady(sub);
 
-  const { adapter, counts } = createCountingAdapter(pub, sub, opts.bus, (seconds) =>
-    metrics.commitToClient.observe(seconds),
-  );
-
   // Messages published while this replica's subscriber was reconnecting never
   // reach it. Once the subscriptions are back (a PING after them has answered),
   // local clients are told to catch up through the API, which fills the hole.
+  // Until then, relayed changes arriving on the restored subscription are not
+  // passed on: a client that applied one would move its offset past the hole
+  // before its catch-up, and never fetch what is in it.
   let subscriberLost = false;
+  let holeOpen = false;
+  const { adapter, counts } = createCountingAdapter(
+    pub,
+    sub,
+    opts.bus,
+    (seconds) => metrics.commitToClient.observe(seconds),
+    () => holeOpen,
+  );
+
   sub.on('reconnecting', () => {
     subscriberLost = true;
+    holeOpen = true;
   });
   sub.on('ready', () => {
     if (!subscriberLost) return;
@@ -100,6 +109,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   // the same catch-up fills what the shard published in between.
   sub.on('-subscriber', () => {
     subscriberLost = true;
+    holeOpen = true;
   });
   sub.on('subscribersReady', () => {
     if (!subscriberLost) return;
@@ -110,9 +120,19 @@ export function createGateway(options: GatewayOptions): Gateway {
     pingSubscriptions(sub).then(
       () => {
         logger.info('redis subscriptions restored; asking clients to catch up');
+        // In one go: every relayed change sent after this reaches each client
+        // after the notice, so the catch-up it starts buffers it.
+        holeOpen = subscriberLost;
         io.local.emit('server:catch-up', { replicaId });
       },
-      () => {},
+      () => {
+        // Lost again (a loss event confirms again later), or a PING that
+        // failed alone: try again, or the hole would stay open for good.
+        if (subscriberLost || closing) return;
+        setTimeout(() => {
+          if (holeOpen && !subscriberLost && !closing) void confirmResubscribed();
+        }, 500).unref();
+      },
     );
 
   const metrics = createMetrics(

@@ -125,6 +125,8 @@ export class RealtimeClient {
   private wanted = false;
   private started = false;
   private catchingUp: Promise<void> | undefined;
+  /** A catch-up asked for while one ran: it runs once more after it. */
+  private catchUpAgain: Promise<void> | undefined;
   private buffer: LiveChange[] | undefined;
   /** Live events were dropped from the buffer during the current catch-up round. */
   private overflowed = false;
@@ -302,7 +304,19 @@ export class RealtimeClient {
 
   /** Fetches and delivers everything after the last offset (also run after every reconnect). */
   catchUp(): Promise<void> {
-    this.catchingUp ??= this.runCatchUp().finally(() => {
+    if (this.catchingUp) {
+      // The running one may have fetched already: what the caller knows is
+      // missing (e.g. a gateway that was deaf for a moment says so) can be
+      // after it. One more round after it covers every such request.
+      this.catchUpAgain ??= this.catchingUp
+        .catch(() => {})
+        .then(() => {
+          this.catchUpAgain = undefined;
+          return this.catchUp();
+        });
+      return this.catchUpAgain;
+    }
+    this.catchingUp = this.runCatchUp().finally(() => {
       this.catchingUp = undefined;
     });
     return this.catchingUp;

@@ -175,6 +175,37 @@ describe('on a Redis Cluster with the sharded adapter', () => {
     await expectExactlyLogged(sys, received, [...before, ...away]);
   });
 
+  it('fills the hole when the sharded subscriber of the channel lost its connection while the relay kept publishing', async () => {
+    const sys = await system(1);
+    const { received } = await listener(sys, 0);
+    const owner = await redis.masterOf(await redis.slotOf(channelOf(sys)));
+    // Keep cutting every subscribed connection of the channel's shard (the
+    // gateway's and the relay's) while changes are written: the gateway is
+    // deaf again and again while the relay, whose publishing connection is
+    // not cut, publishes successfully.
+    let cutting = true;
+    const cutter = (async () => {
+      while (cutting) {
+        await new Promise<string>((resolve, reject) =>
+          execFile(
+            'redis-cli',
+            ['-p', String(owner), 'CLIENT', 'KILL', 'TYPE', 'pubsub'],
+            (err, out) => (err ? reject(err) : resolve(out)),
+          ),
+        );
+      }
+    })();
+    const ids = await writeClients(sys, 20, 'While deaf');
+    await new Promise((r) => setTimeout(r, 300));
+    cutting = false;
+    await cutter;
+    await eventually(
+      () => ids.every((id) => received.some((e) => e.id === id)),
+      'the missed changes',
+    );
+    await expectExactlyLogged(sys, received, ids);
+  });
+
   it('loses nothing when the master of the channel is killed (kill -9) while writes flow', async () => {
     const sys = await system(3);
     const clients = await Promise.all([0, 1, 2].map((g) => listener(sys, g)));
