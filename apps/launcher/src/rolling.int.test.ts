@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +16,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sleep } from './process/net.ts';
 import { type RollingFigures, startRollingLoad } from './rolling/load.ts';
+import type { LauncherState } from './state.ts';
 
 const execFileAsync = promisify(execFile);
 const appDir = fileURLToPath(new URL('..', import.meta.url));
@@ -104,6 +105,43 @@ describe('rolling restart of the local cluster under load', () => {
     await database?.drop();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   }, 60_000);
+
+  it('answers a bad restart request with a 4xx naming the problem, and restarts nothing', async () => {
+    const state = JSON.parse(readFileSync(join(dataDir, 'launcher.json'), 'utf8')) as LauncherState;
+    const restart = (headers: Record<string, string>, body?: string) =>
+      fetch(`http://127.0.0.1:${state.controlPort}/restart`, { method: 'POST', headers, body });
+    const auth = { authorization: `Bearer ${state.controlToken}` };
+    const json = { ...auth, 'content-type': 'application/json' };
+    const answers = [
+      await restart({ 'content-type': 'application/json' }, '{}'),
+      await restart({ authorization: 'Bearer wrong', 'content-type': 'application/json' }, '{}'),
+      await restart(auth, '{}'),
+      await restart(json, '{"replicas": 2}'),
+      await restart(json, 'not json'),
+    ];
+    const got = await Promise.all(
+      answers.map(async (res) => [res.status, ((await res.json()) as { error: string }).error]),
+    );
+    expect(got).toEqual([
+      [401, 'missing or wrong control token'],
+      [401, 'missing or wrong control token'],
+      [415, 'send application/json'],
+      [400, 'the body must be an empty JSON object {}'],
+      [400, 'the body must be an empty JSON object {}'],
+    ]);
+    const status = await execFileAsync(process.execPath, [entry, 'status'], {
+      env: { ...process.env, LAUNCHER_DATA_DIR: dataDir },
+    });
+    const names = (JSON.parse(status.stdout) as { gateways: { name: string }[] }).gateways.map(
+      (g) => g.name,
+    );
+    expect(names).toEqual(['gw-1', 'gw-2', 'gw-3']);
+    const usage = await execFileAsync(process.execPath, [entry, 'restart', 'gw-1'], {
+      env: { ...process.env, LAUNCHER_DATA_DIR: dataDir },
+    }).catch((err: { code: number; stderr: string }) => err);
+    expect(usage).toMatchObject({ code: 2 });
+    expect((usage as { stderr: string }).stderr).toContain('restart takes no arguments');
+  });
 
   it('replaces every gateway one by one while writes flow: nothing lost, reconnects spread', async () => {
     const load = await startRollingLoad({

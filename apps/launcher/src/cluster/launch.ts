@@ -555,5 +555,6 @@ function printSummary(
   );
   progress.line('');
   progress.line('Scale the gateways: pnpm cluster:scale <1-20>   ·   status: pnpm cluster:status');
+  progress.line('Replace them one by one (rolling restart, no loss): pnpm cluster:restart');
   progress.line('Stop: Ctrl-C (gateways drain, PostgreSQL shuts down; nothing keeps running)');
 }
