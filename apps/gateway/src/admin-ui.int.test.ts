@@ -1,3 +1,5 @@
+import type { BusConfig } from '@dynapharm/outbox';
+import { startRedisCluster, type TestRedisCluster } from '@dynapharm/testkit';
 import bcrypt from 'bcryptjs';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -48,8 +50,9 @@ function connectAdmin(url: string, auth: Record<string, string>): Promise<Socket
   });
 }
 
-function adminCluster(adminUi: Partial<AdminUiOptions>) {
+function adminCluster(adminUi: Partial<AdminUiOptions>, bus: Partial<BusConfig> = {}) {
   return startCluster(3, {
+    bus,
     adminUi: {
       username: 'operator',
       passwordHash,
@@ -218,5 +221,45 @@ describe('Admin UI files', () => {
     await expect(connectAdmin(url, { username: 'operator', password })).rejects.toThrow(
       'Invalid namespace',
     );
+  });
+});
+
+describe('Socket.IO Admin UI on a Redis Cluster', () => {
+  let redis: TestRedisCluster;
+  let cluster: Cluster;
+
+  beforeAll(async () => {
+    redis = await startRedisCluster();
+    cluster = await adminCluster(
+      { readonly: false, mode: 'development' },
+      {
+        adapter: 'sharded',
+        clusterNodes: redis.ports.map((port) => ({ host: redis.host, port })),
+      },
+    );
+  }, 120_000);
+  afterAll(async () => {
+    await cluster?.close();
+    await redis?.close();
+  });
+
+  it('keeps sessions in the cluster and lists every replica', async () => {
+    const first = io(`${cluster.urls[0]}/admin`, {
+      path: '/ws',
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+      auth: { username: 'operator', password },
+    });
+    admins.add(first);
+    const sessionId = await new Promise<string>((resolve) => first.once('session', resolve));
+    const other = await connectAdmin(cluster.urls[2] ?? '', { sessionId });
+    expect(other.connected).toBe(true);
+    await expect(
+      connectAdmin(cluster.urls[1] ?? '', { sessionId: 'feedfacecafebeef' }),
+    ).rejects.toThrow('invalid credentials');
+    const seen = new Set<string>();
+    other.on('server_stats', (stats: ServerStats) => seen.add(stats.serverId));
+    await eventually(() => expect(seen.size).toBe(3), 6_000);
   });
 });
