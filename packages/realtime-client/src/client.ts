@@ -517,7 +517,11 @@ export class RealtimeClient {
     }
     const parsed = changesPageSchema.safeParse(await res.json().catch(() => undefined));
     if (!parsed.success) {
-      throw new CatchUpError('catch-up failed: the answer is not a changes page', false);
+      const issue = parsed.error.issues[0];
+      throw new CatchUpError(
+        `catch-up failed: the answer is not a changes page (${issue?.path.join('.') ?? ''}: ${issue?.message ?? ''})`,
+        false,
+      );
     }
     return parsed.data;
   }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { id } from './common.ts';
 
 export const roles = ['admin', 'manager', 'staff'] as const;
 export const role = z.enum(roles);
@@ -8,7 +9,7 @@ export type Role = z.infer<typeof role>;
 export const tokenClaimsSchema = z.object({
   sub: z.string().min(1).max(200),
   role,
-  branches: z.array(z.uuid()).max(500).default([]),
+  branches: z.array(id).max(500).default([]),
   name: z.string().max(200).optional(),
 });
 export type TokenClaims = z.infer<typeof tokenClaimsSchema>;

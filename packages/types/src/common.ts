@@ -1,7 +1,11 @@
 import { z } from 'zod';
 
-/** Record ids are UUIDs; clients may generate them (UUIDv7) for offline creates. */
-export const id = z.uuid();
+/**
+ * Record ids are UUIDs; clients may generate them (UUIDv7) for offline creates.
+ * Any UUID PostgreSQL stores is accepted, of an RFC 9562 version or not
+ * (rows imported from older systems), so no stored row is unreadable.
+ */
+export const id = z.guid();
 
 /** ISO-8601 timestamp as it travels over JSON. */
 export const timestamp = z.iso.datetime({ offset: true });

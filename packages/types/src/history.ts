@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { timestamp } from './common.ts';
+import { id, timestamp } from './common.ts';
 import { changeAction } from './events.ts';
 import { resourceNames } from './resources/index.ts';
 
@@ -42,7 +42,7 @@ export type HistoryEntry = z.infer<typeof historyEntrySchema>;
 /** One page of `GET /api/<resource>/<id>/history`, newest change first. */
 export const historyPageSchema = z.object({
   resource: z.enum(resourceNames),
-  id: z.uuid(),
+  id,
   items: z.array(historyEntrySchema),
   /** Pass as `cursor` for older entries; null on the last page. */
   nextCursor: z.string().nullable(),

@@ -5,14 +5,20 @@ import {
   readHistory,
   type WriteContext,
 } from '@dynapharm/db';
-import { type ResourceName, resourceNames, resourceSchemas, updateActions } from '@dynapharm/types';
+import {
+  id,
+  type ResourceName,
+  resourceNames,
+  resourceSchemas,
+  updateActions,
+} from '@dynapharm/types';
 import { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
 import { authorize, principalOf, scopeOf } from '../http/auth.ts';
 import { HttpError, validationError } from '../http/errors.ts';
 import { idempotencyClaim, reusedKeyCheck, sendWriteOutcome } from '../http/idempotency.ts';
 
-const uuid = z.uuid();
+const uuid = id;
 
 const listQuerySchema = z.strictObject({
   branchId: uuid.optional(),

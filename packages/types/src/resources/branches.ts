@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { recordColumns, text } from '../common.ts';
+import { id, recordColumns, text } from '../common.ts';
 
 const fields = {
   code: z
@@ -15,7 +15,7 @@ const fields = {
 
 /** A branch: its own id is its branch id. */
 export const branchSchema = z.object({ ...recordColumns, ...fields });
-export const branchCreateSchema = z.strictObject({ id: z.uuid().optional(), ...fields });
+export const branchCreateSchema = z.strictObject({ id: id.optional(), ...fields });
 export const branchUpdateSchema = z
   .strictObject({
     code: fields.code,
