@@ -108,6 +108,10 @@ describe('record history in the console', () => {
     expect(await created.locator('tr[data-field="fullName"]').textContent()).toBe(
       `Full name—→ ${name}`,
     );
+    // A branch id reads as the branch's name.
+    expect(await created.locator('tr[data-field="branchId"]').textContent()).toBe(
+      'Branch—→ Dynapharm Kampala',
+    );
 
     await page.screenshot({ path: join(docsImages, 'record-history.png') });
     await manager.context.close();

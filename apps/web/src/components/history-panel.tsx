@@ -2,6 +2,7 @@ import type { HistoryEntry, ResourceName } from '@dynapharm/types';
 import { useEffect, useState } from 'react';
 import { formatDateTime, formatValue } from '../lib/format.ts';
 import { fetchHistory } from '../lib/history.ts';
+import { useBranchName } from '../lib/session.tsx';
 import { Dialog } from './dialog.tsx';
 
 interface HistoryPanelProps {
@@ -33,6 +34,10 @@ export function HistoryPanel({ resource, id, title, labels, onClose }: HistoryPa
   const [next, setNext] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState<string>();
+  const branchName = useBranchName();
+  /** A branch id reads as the branch's name, like in the lists. */
+  const show = (field: string, value: unknown) =>
+    field === 'branchId' && typeof value === 'string' ? branchName(value) : formatValue(value);
 
   useEffect(() => {
     if (!id) return;
@@ -123,10 +128,10 @@ export function HistoryPanel({ resource, id, title, labels, onClose }: HistoryPa
                   {entry.changes.map((c) => (
                     <tr key={c.field} data-field={c.field}>
                       <th scope="row">{labelOf(c.field, labels)}</th>
-                      <td data-label="Before">{formatValue(c.before)}</td>
+                      <td data-label="Before">{show(c.field, c.before)}</td>
                       <td data-label="After">
                         <span aria-hidden="true">→ </span>
-                        {formatValue(c.after)}
+                        {show(c.field, c.after)}
                       </td>
                     </tr>
                   ))}
