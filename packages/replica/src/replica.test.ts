@@ -270,4 +270,82 @@ describe('Replica', () => {
     expect(page.total).toBe(3);
     expect(page.items.map((o) => o.totalCents)).toEqual([200]);
   });
+
+  it('pages a branch by createdAt through the index exactly like the in-memory sort, tombstones left out', async () => {
+    const at = (n: number) => `2026-01-0${1 + (n % 5)}T00:00:00.000Z`;
+    const rows = Array.from({ length: 23 }, (_, n) => ({
+      resource: 'clients' as const,
+      // Every fifth day repeats, so ties are broken by id as in memory.
+      record: { ...client(n % 4 === 0 ? BRANCH_B : BRANCH_A, `c${n}`), createdAt: at(n) },
+    }));
+    const server = fakeServer(rows);
+    const { replica } = replicaFor(server);
+    await replica.start();
+    await replica.ready;
+    const gone = rows.find((r) => r.record.branchId === BRANCH_A)?.record;
+    await replica.putRecords('clients', [
+      { ...gone, version: 2, deletedAt: '2026-02-01T00:00:00.000Z' },
+    ]);
+    const store = replica.store;
+    const spy = vi.spyOn(store, 'page');
+    for (const dir of ['desc', 'asc'] as const) {
+      for (const [offset, limit] of [
+        [0, 5],
+        [5, 5],
+        [15, 10],
+        [40, 5],
+      ] as const) {
+        const query = { branchId: BRANCH_A, sort: { by: 'createdAt', dir }, offset, limit };
+        const indexed = await replica.query<{ id: string }>('clients', query);
+        // A filter that keeps everything forces the in-memory path.
+        const inMemory = await replica.query<{ id: string }>('clients', {
+          ...query,
+          filter: () => true,
+        });
+        expect(indexed.total).toBe(inMemory.total);
+        expect(indexed.items.map((c) => c.id)).toEqual(inMemory.items.map((c) => c.id));
+      }
+    }
+    expect(spy).toHaveBeenCalledTimes(8);
+    expect((await replica.query('clients', { branchId: BRANCH_A, filter: () => true })).total).toBe(
+      16,
+    );
+  });
+
+  it('a device replica of the first schema gets the createdAt index with its rows kept', async () => {
+    const userId = `user-${uuid()}`;
+    const name = `dynapharm-replica:${userId}`;
+    const old = client(BRANCH_A, 'Stored by version 1');
+    await new Promise<void>((resolve, reject) => {
+      const open = indexedDB.open(name, 1);
+      open.onupgradeneeded = () => {
+        const db = open.result;
+        const rows = db.createObjectStore('rows', { keyPath: 'key' });
+        rows.createIndex('branch', ['resource', 'branchId']);
+        rows.createIndex('field', ['resource', 'field']);
+        rows.createIndex('branchField', ['resource', 'branchId', 'field']);
+        db.createObjectStore('meta');
+        rows.put({
+          key: `clients:${old.id}`,
+          resource: 'clients',
+          id: old.id,
+          branchId: BRANCH_A,
+          version: 1,
+          deleted: 0,
+          field: '',
+          record: old,
+        });
+      };
+      open.onerror = () => reject(open.error);
+      open.onsuccess = () => {
+        open.result.close();
+        resolve();
+      };
+    });
+    const store = new IndexedDbReplicaStore(name);
+    const { rows, total } = await store.page('clients', BRANCH_A, 'desc', 0, 10);
+    expect(total).toBe(1);
+    expect(rows.map((r) => [r.id, r.createdAt])).toEqual([[old.id, old.createdAt]]);
+    await store.destroy();
+  });
 });

@@ -244,6 +244,26 @@ export class Replica {
           : cond;
     const branchId =
       globalResources.has(resource) || !query.branchId ? undefined : query.branchId.toLowerCase();
+    // A page of one branch (or of the global rows) newest or oldest first, with
+    // no condition but the branch: the `createdAt` index reads just that page.
+    const plain =
+      !query.filter && Object.values(query.where ?? {}).every((c) => c === undefined || c === '');
+    const paged = globalResources.has(resource) ? '' : branchId;
+    if (
+      plain &&
+      query.sort?.by === 'createdAt' &&
+      query.limit !== undefined &&
+      paged !== undefined
+    ) {
+      const { rows, total } = await this.store.page(
+        resource,
+        paged,
+        query.sort.dir ?? 'desc',
+        query.offset ?? 0,
+        query.limit,
+      );
+      return { items: rows.map((r) => r.record as T), total };
+    }
     const rows = await this.store.rows(resource, branchId, range);
     return runQuery(
       rows.map((r) => r.record as T & Record<string, unknown>),

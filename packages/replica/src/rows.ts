@@ -13,6 +13,8 @@ export interface StoredRow {
   deleted: 0 | 1;
   /** The value of the resource's indexed field (see `indexedField`), `''` when it has none. */
   field: string;
+  /** `record.createdAt`, for the index that pages lists newest first without reading the branch. */
+  createdAt: string;
   record: Record<string, unknown>;
 }
 
@@ -57,6 +59,7 @@ export function toStoredRow(
     version,
     deleted: gone ? 1 : 0,
     field: fieldName ? str(record[fieldName]) : '',
+    createdAt: str(record.createdAt),
     // A tombstone needs its version only; the data would just take room.
     record: gone ? { id, version, deletedAt: record.deletedAt ?? null } : record,
   };

@@ -29,6 +29,17 @@ export interface ReplicaStore {
   purge(keep: (branchId: string) => boolean, meta?: ReplicaMeta): Promise<StoredRow[]>;
   /** Live (not deleted) rows of a resource, optionally of one branch and a range of its indexed field. */
   rows(resource: ResourceName, branchId?: string, field?: FieldRange): Promise<StoredRow[]>;
+  /**
+   * One page of a branch's live rows of a resource by `createdAt` (ties by id),
+   * read through an index: a list's first page costs `limit` rows, not the branch.
+   */
+  page(
+    resource: ResourceName,
+    branchId: string,
+    dir: 'asc' | 'desc',
+    offset: number,
+    limit: number,
+  ): Promise<{ rows: StoredRow[]; total: number }>;
   get(resource: ResourceName, id: string): Promise<StoredRow | undefined>;
   close(): void;
   /** Closes and deletes the database. */
@@ -43,6 +54,7 @@ interface ReplicaSchema extends DBSchema {
       branch: [string, string];
       field: [string, string];
       branchField: [string, string, string];
+      branchCreated: [string, string, number, string];
     };
   };
   meta: { key: string; value: ReplicaMeta };
@@ -69,13 +81,28 @@ export class IndexedDbReplicaStore implements ReplicaStore {
   constructor(readonly name: string) {}
 
   private open() {
-    this.db ??= openDB<ReplicaSchema>(this.name, 1, {
-      upgrade(db) {
-        const rows = db.createObjectStore('rows', { keyPath: 'key' });
-        rows.createIndex('branch', ['resource', 'branchId']);
-        rows.createIndex('field', ['resource', 'field']);
-        rows.createIndex('branchField', ['resource', 'branchId', 'field']);
-        db.createObjectStore('meta');
+    this.db ??= openDB<ReplicaSchema>(this.name, 2, {
+      async upgrade(db, oldVersion, _newVersion, tx) {
+        if (oldVersion < 1) {
+          const rows = db.createObjectStore('rows', { keyPath: 'key' });
+          rows.createIndex('branch', ['resource', 'branchId']);
+          rows.createIndex('field', ['resource', 'field']);
+          rows.createIndex('branchField', ['resource', 'branchId', 'field']);
+          db.createObjectStore('meta');
+        }
+        if (oldVersion < 2) {
+          const rows = tx.objectStore('rows');
+          rows.createIndex('branchCreated', ['resource', 'branchId', 'deleted', 'createdAt']);
+          // Rows stored by version 1 get the indexed copy of their createdAt.
+          let cursor = await rows.openCursor();
+          while (cursor) {
+            const row = cursor.value;
+            if (row.createdAt === undefined) {
+              await cursor.update({ ...row, createdAt: String(row.record.createdAt ?? '') });
+            }
+            cursor = await cursor.continue();
+          }
+        }
       },
       // A deletion (sign-out in another tab) or a newer schema waits for us: let go.
       blocking: () => this.close(),
@@ -162,6 +189,28 @@ export class IndexedDbReplicaStore implements ReplicaStore {
       );
     }
     return rows.filter((r) => r.deleted === 0);
+  }
+
+  async page(
+    resource: ResourceName,
+    branchId: string,
+    dir: 'asc' | 'desc',
+    offset: number,
+    limit: number,
+  ) {
+    const db = await this.open();
+    const index = db.transaction('rows').store.index('branchCreated');
+    // '\uffff' sorts after every timestamp; deleted = 0 keeps tombstones out.
+    const range = IDBKeyRange.bound([resource, branchId, 0, ''], [resource, branchId, 0, '\uffff']);
+    const total = await index.count(range);
+    const rows: StoredRow[] = [];
+    let cursor = await index.openCursor(range, dir === 'desc' ? 'prev' : 'next');
+    if (cursor && offset > 0) cursor = await cursor.advance(offset);
+    while (cursor && rows.length < limit) {
+      rows.push(cursor.value);
+      cursor = await cursor.continue();
+    }
+    return { rows, total };
   }
 
   async get(resource: ResourceName, id: string) {
