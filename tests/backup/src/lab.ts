@@ -234,6 +234,10 @@ export async function startBackupLab(
     start,
     async backup(type) {
       await pgbackrest(`--type=${type}`, 'backup');
+      // pgBackRest keeps a backup's stop time in whole seconds, and a time
+      // target must lie after it: a target taken within the same second finds
+      // no backup set ("unable to find backup set with stop time less than …").
+      await new Promise((r) => setTimeout(r, 1_100));
     },
     async archiveNow() {
       const [row] = await query<{ wal: string }>(
