@@ -1,8 +1,8 @@
 import type { DeviceStatus } from '@dynapharm/types';
-import { useEffect, useState } from 'react';
 import { GATEWAY_DEVICES_URL } from '../lib/config.ts';
 import { formatDateTime } from '../lib/format.ts';
 import { useBranchName, useSession } from '../lib/session.tsx';
+import { fetchJson, usePoll } from '../lib/use-poll.ts';
 
 interface DevicesAnswer {
   head: number | null;
@@ -17,35 +17,13 @@ interface DevicesAnswer {
 export function DeviceLag() {
   const { session } = useSession();
   const branchName = useBranchName();
-  const [answer, setAnswer] = useState<DevicesAnswer>();
-  const [error, setError] = useState<string>();
   const token = session?.token;
   const role = session?.user.role;
-
-  useEffect(() => {
-    if (!token || role === 'staff') return;
-    let live = true;
-    const poll = async () => {
-      try {
-        const res = await fetch(GATEWAY_DEVICES_URL, {
-          headers: { accept: 'application/json', authorization: `Bearer ${token}` },
-        });
-        if (!res.ok) throw new Error(`HTTP ${res.status}`);
-        const next = (await res.json()) as DevicesAnswer;
-        if (!live) return;
-        setAnswer(next);
-        setError(undefined);
-      } catch (err) {
-        if (live) setError(err instanceof Error ? err.message : String(err));
-      }
-    };
-    void poll();
-    const timer = setInterval(() => void poll(), 3000);
-    return () => {
-      live = false;
-      clearInterval(timer);
-    };
-  }, [token, role]);
+  const { data: answer, error } = usePoll(
+    token && role !== 'staff' ? token : null,
+    () => fetchJson<DevicesAnswer>(GATEWAY_DEVICES_URL, token),
+    3000,
+  );
 
   if (role === 'staff') return null;
   // The answer is sorted most-behind first; grouping keeps that order inside each branch.

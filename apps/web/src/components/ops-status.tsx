@@ -1,8 +1,8 @@
 import { hasCapability, type OpsStatus, opsStatusSchema } from '@dynapharm/types';
-import { useEffect, useState } from 'react';
 import { apiFetch } from '../lib/api.ts';
 import { formatDateTime } from '../lib/format.ts';
 import { useSession } from '../lib/session.tsx';
+import { usePoll } from '../lib/use-poll.ts';
 
 const OPS_STATUS_PATH = '/api/ops/status';
 
@@ -18,31 +18,13 @@ const relayWords: Record<OpsStatus['relay']['status'], string> = {
  */
 export function OpsStatusPanel() {
   const { session } = useSession();
-  const [status, setStatus] = useState<OpsStatus>();
-  const [error, setError] = useState<string>();
   const token = session?.token;
   const allowed = hasCapability(session?.user.role, 'ops:read');
-
-  useEffect(() => {
-    if (!token || !allowed) return;
-    let live = true;
-    const poll = async () => {
-      try {
-        const next = opsStatusSchema.parse(await apiFetch<unknown>(OPS_STATUS_PATH));
-        if (!live) return;
-        setStatus(next);
-        setError(undefined);
-      } catch (err) {
-        if (live) setError(err instanceof Error ? err.message : String(err));
-      }
-    };
-    void poll();
-    const timer = setInterval(() => void poll(), 3000);
-    return () => {
-      live = false;
-      clearInterval(timer);
-    };
-  }, [token, allowed]);
+  const { data: status, error } = usePoll(
+    token && allowed ? token : null,
+    async () => opsStatusSchema.parse(await apiFetch<unknown>(OPS_STATUS_PATH)),
+    3000,
+  );
 
   if (!allowed) return null;
   const relay = status?.relay;

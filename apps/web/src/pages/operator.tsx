@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { DeviceLag } from '../components/device-lag.tsx';
 import { OpsStatusPanel } from '../components/ops-status.tsx';
 import { Sparkline } from '../components/sparkline.tsx';
@@ -6,36 +6,21 @@ import { GATEWAY_STATS_URL } from '../lib/config.ts';
 import { formatDateTime } from '../lib/format.ts';
 import { useRealtime } from '../lib/realtime.tsx';
 import { type ClusterStats, type History, pushSample } from '../lib/stats-history.ts';
+import { fetchJson, usePoll } from '../lib/use-poll.ts';
 
 /** Operators' view of the gateway cluster: replicas, connections and events per second, live. */
 export function OperatorPage() {
   const { replicaId } = useRealtime();
-  const [stats, setStats] = useState<ClusterStats>();
   const [history, setHistory] = useState<History>({});
-  const [error, setError] = useState<string>();
-
-  useEffect(() => {
-    let live = true;
-    const poll = async () => {
-      try {
-        const res = await fetch(GATEWAY_STATS_URL, { headers: { accept: 'application/json' } });
-        if (!res.ok) throw new Error(`HTTP ${res.status}`);
-        const next = (await res.json()) as ClusterStats;
-        if (!live) return;
-        setStats(next);
-        setHistory((h) => pushSample(h, next));
-        setError(undefined);
-      } catch (err) {
-        if (live) setError(err instanceof Error ? err.message : String(err));
-      }
-    };
-    void poll();
-    const timer = setInterval(() => void poll(), 1000);
-    return () => {
-      live = false;
-      clearInterval(timer);
-    };
-  }, []);
+  const { data: stats, error } = usePoll(
+    'stats',
+    async () => {
+      const next = await fetchJson<ClusterStats>(GATEWAY_STATS_URL);
+      setHistory((h) => pushSample(h, next));
+      return next;
+    },
+    1000,
+  );
 
   return (
     <section className="page" aria-labelledby="operator-title">
