@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, isPortOpen } from './process-control.ts';
+import { freePort, isPortOpen, terminate } from './process-control.ts';
 
 /** Debian's `pgbouncer` package puts the binary here. */
 export const PGBOUNCER_BIN = process.env.PGBOUNCER_BIN ?? '/usr/sbin/pgbouncer';
@@ -78,14 +78,8 @@ export async function startPgBouncer(options: StartPgBouncerOptions): Promise<Pg
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await exited;
-      clearTimeout(killer);
-    }
+    await terminate(child);
     rmSync(dir, { recursive: true, force: true });
   };
   const deadline = Date.now() + 15_000;

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './process-control.ts';
+import { freePort, terminate } from './process-control.ts';
 
 /** Debian's `prometheus` package puts the server here. */
 export const PROMETHEUS_BIN = process.env.PROMETHEUS_BIN ?? '/usr/bin/prometheus';
@@ -63,14 +63,8 @@ export async function startPrometheus(rules: PrometheusRule[]): Promise<Promethe
     output = (output + String(chunk)).slice(-4000);
   });
   const url = `http://127.0.0.1:${port}`;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await exited;
-      clearTimeout(killer);
-    }
+    await terminate(child);
     rmSync(dir, { recursive: true, force: true });
   };
   const deadline = Date.now() + 20_000;
