@@ -10,10 +10,28 @@ export function LoginPage() {
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState<string>();
 
+  // The API may not answer yet (starting, or the network is down): keep asking
+  // every 2 s, showing why, until it does.
   useEffect(() => {
-    apiFetch<{ users: DemoUser[] }>('/api/auth/dev-users', {}, { anonymous: true })
-      .then((r) => setUsers(r.users))
-      .catch((err: unknown) => setError(err instanceof Error ? err.message : String(err)));
+    let live = true;
+    let retry: ReturnType<typeof setTimeout> | undefined;
+    const load = () =>
+      apiFetch<{ users: DemoUser[] }>('/api/auth/dev-users', {}, { anonymous: true })
+        .then((r) => {
+          if (!live) return;
+          setUsers(r.users);
+          setError(undefined);
+        })
+        .catch((err: unknown) => {
+          if (!live) return;
+          setError(err instanceof Error ? err.message : String(err));
+          retry = setTimeout(load, 2_000);
+        });
+    void load();
+    return () => {
+      live = false;
+      clearTimeout(retry);
+    };
   }, []);
 
   const login = async (user: DemoUser) => {
